@@ -1,0 +1,8 @@
+"""hflab: the helper package of the hflab Hugging Face course (Korean).
+
+Notebooks teach; hflab removes plumbing (offline mirror, environment checks, exercise
+checkers, local servers). See CONTRIBUTING.md for the module map.
+"""
+__version__ = "0.1.0"
+
+from . import env  # noqa: F401  (hflab.env.summary() is in every lesson's opening cells)

