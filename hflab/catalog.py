@@ -60,6 +60,10 @@ _ENTRIES = [
           ("00_setup", "01_hub_token", "05_generation_chat"), params_m=8030, gated=True, license="llama3.1"),
     Entry("klue/roberta-base", "한국어 인코더(KLUE RoBERTa): 분류 미세조정의 기본값",
           ("00_setup", "04_autoclass", "08_trainer"), params_m=111, license="cc-by-sa-4.0"),
+    Entry("nlptown/bert-base-multilingual-uncased-sentiment",
+          "학습된 분류 헤드가 있는 다국어 감성 모델(리뷰 별점 1~5, id2label '1 star'~'5 stars'). 강의 노트의 모델",
+          ("04_autoclass",), params_m=167, license="mit",
+          note="영어·네덜란드어·독일어·프랑스어·스페인어·이탈리아어 상품 리뷰로 학습(한국어는 학습 언어가 아님)"),
 ]
 
 CATALOG: dict[str, Entry] = {e.repo_id: e for e in _ENTRIES}
