@@ -6,3 +6,6 @@ checkers, local servers). See CONTRIBUTING.md for the module map.
 __version__ = "0.1.0"
 
 from . import env  # noqa: F401  (hflab.env.summary() is in every lesson's opening cells)
+from .plots import korean_font as _korean_font
+
+_korean_font()  # Korean plot labels in every lesson (NanumGothic from koreanize-matplotlib)
