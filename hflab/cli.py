@@ -79,7 +79,10 @@ def student(src: Path = typer.Option(Path("notebooks")), out: Path = typer.Optio
     """학생용 노트북(정답 제거, 출력 제거)을 build/student 에 만듭니다."""
     from .student import cli_student
 
-    cli_student(src, out)
+    try:
+        cli_student(src, out)
+    except HflabError as e:  # unbalanced solution markers, missing folder
+        _fail(e)
 
 
 @app.command()
@@ -87,16 +90,24 @@ def solutions(src: Path = typer.Option(Path("notebooks")), out: Path = typer.Opt
     """강사용 정답 노트북(출력 제거)을 build/solutions 에 만듭니다."""
     from .student import cli_solutions
 
-    cli_solutions(src, out)
+    try:
+        cli_solutions(src, out)
+    except HflabError as e:
+        _fail(e)
 
 
 @app.command()
 def grade(folder: Path, out: Path = typer.Option(Path("build/grades.csv")),
-          timeout: int = typer.Option(300, help="노트북 하나당 제한 시간(초)")):
+          timeout: int = typer.Option(300, help="노트북 하나당 제한 시간(초)"),
+          jobs: int = typer.Option(1, help="동시에 채점할 노트북 수 (커널 수)"),
+          executed: Optional[Path] = typer.Option(None, help="실행된 노트북을 학생별로 저장할 폴더")):
     """제출된 노트북 폴더를 채점해 CSV로 씁니다 (하나가 실패해도 계속)."""
     from .student import cli_grade
 
-    cli_grade(folder, out, timeout)
+    try:
+        raise typer.Exit(cli_grade(folder, out, timeout, executed=executed, jobs=jobs))
+    except HflabError as e:  # no such folder
+        _fail(e)
 
 
 def _print_json(d: dict) -> None:
