@@ -19,6 +19,7 @@ import importlib
 import json
 import math
 import re
+import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass, fields
@@ -318,8 +319,9 @@ def exercise_results(nb) -> list[dict]:
 
 # --- grading ---------------------------------------------------------------------------------
 
-#: per-exercise statuses: passed, failed (the checker said no), error (the cell raised before the
-#: checker ran, e.g. the unfilled stub), not_run (never reached: time limit, dead kernel, no call).
+#: per-exercise statuses: passed, failed (the checker said no), unanswered (the stub is still there),
+#: error (the cell raised before the checker ran), not_run (never reached: time limit, dead kernel,
+#: or the checker call was removed).
 #: notebook rows (exercise ""): cell_error, timeout, kernel_died, unreadable, kernel_failed.
 CSV_FIELDS = ("student", "notebook", "exercise", "status", "passed", "message")
 
@@ -364,7 +366,8 @@ def _execute(nb, timeout_s: float, cwd: str, env: dict) -> tuple[set[int], str, 
     )
     executed: set[int] = set()
     try:
-        with client.setup_kernel(env=env):
+        # the kernel's own stdout/stderr (transport warnings, C-level noise) are not the student's output
+        with client.setup_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             deadline = time.monotonic() + timeout_s
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -395,6 +398,21 @@ def _offline_parameters(lesson: str) -> dict:
         return offline_parameters(lesson)
     except FileNotFoundError:  # no hflab/offline_params.yaml (yet): the notebook's own defaults
         return {}
+
+
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY|ACCESS_KEY|CREDENTIAL", re.I)
+
+
+def _grading_env(env: dict, cwd: str) -> dict:
+    """The offline kernel environment minus the instructor's secrets.
+
+    Submitted code is untrusted: no token variables, and huggingface_hub's token file is pointed
+    at an empty place, so a submission cannot print the instructor's Hub token into its outputs.
+    (This is no sandbox: grade untrusted classes in a container or a throwaway account.)
+    """
+    env = {k: v for k, v in env.items() if not _SECRET_NAME.search(k)}
+    env["HF_TOKEN_PATH"] = str(Path(cwd) / "no-hf-token")
+    return env
 
 
 def grade_notebook(
@@ -434,7 +452,7 @@ def grade_notebook(
     expected = expected_exercises(nb)
 
     with tempfile.TemporaryDirectory(prefix="hflab-grade-") as cwd:
-        executed, problem, problem_msg = _execute(nb, timeout_s, cwd, notebook_env())
+        executed, problem, problem_msg = _execute(nb, timeout_s, cwd, _grading_env(notebook_env(), cwd))
     if executed_out is not None:
         Path(executed_out).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, executed_out)
@@ -450,7 +468,9 @@ def grade_notebook(
         if r is not None:
             rows.append(GradeRow(student, lesson, eid, "passed" if r["passed"] else "failed", bool(r["passed"]), r.get("message", "")))
         elif cell_index in executed and _cell_error(nb.cells[cell_index]):
-            rows.append(GradeRow(student, lesson, eid, "error", False, "셀 실행 오류: " + _cell_error(nb.cells[cell_index])))
+            err = _cell_error(nb.cells[cell_index])
+            status = "unanswered" if err.startswith("NotImplementedError") and "여기에 코드를 작성하세요" in err else "error"
+            rows.append(GradeRow(student, lesson, eid, status, False, "셀 실행 오류: " + err))
         elif cell_index in executed:
             rows.append(GradeRow(student, lesson, eid, "not_run", False, "채점 함수가 결과를 내지 않았어요."))
         else:

@@ -204,9 +204,14 @@ def test_grade_student_build_with_parallel_jobs(lesson_dir, tmp_path):
     rows = grade(subs, tmp_path / "g.csv", timeout_s=120, jobs=2)  # two kernels at once
     table = {(r.student, r.exercise): r for r in rows}
     stub = table[STEM, "00.1"]
-    assert stub.status == "error" and "여기에 코드를 작성하세요" in stub.message
-    assert table[STEM, "00.2"].status == "error" and "NotImplementedError" in table[STEM, "00.2"].message
+    assert stub.status == "unanswered" and "여기에 코드를 작성하세요" in stub.message and stub.passed is False
+    assert table[STEM, "00.2"].status == "unanswered" and "NotImplementedError" in table[STEM, "00.2"].message
     assert table["erin", "00.1"].passed and table["erin", "00.2"].passed
+
+
+def test_grading_kernel_gets_no_instructor_token(tmp_path):
+    env = student._grading_env({"HF_TOKEN": "x", "HUGGING_FACE_HUB_TOKEN": "y", "OPENAI_API_KEY": "z", "PATH": "/bin"}, str(tmp_path))
+    assert set(env) == {"PATH", "HF_TOKEN_PATH"} and env["HF_TOKEN_PATH"].startswith(str(tmp_path))
 
 
 def test_grade_time_limit_per_notebook(tmp_path):
