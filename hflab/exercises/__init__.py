@@ -40,14 +40,21 @@ Rules for a checker:
 * ``examples()`` returns one :class:`Example` per checker (tests/test_exercises.py fails
   for a checker without one). A wrong case can be ``(kwargs, "substring the hint must contain")``.
 
-In the notebook, the exercise cell is::
+Helpers for checker authors: ``Hint``, ``ensure(cond, hint)``, ``as_number(x, what)``,
+``is_close(a, b, rel=0.02)``, ``ensure_shape(x, shape, what)``, ``shape_of(x)``;
+``@exercise(..., allow_none=True)`` when ``None`` is a legitimate answer.
+
+In the notebook (after ``import hflab.exercises``, or ``from hflab.exercises import tokenizers as ex03``
+and ``ex03.check_...``: grading understands both), the exercise cell is::
 
     # BEGIN SOLUTION
     answer = ...
     # END SOLUTION
     hflab.exercises.tokenizers.check_padding_side(answer, tokenizer)
 
-``hflab student`` replaces the region with a stub that raises "여기에 코드를 작성하세요".
+``hflab student`` replaces the region with a stub that raises "여기에 코드를 작성하세요"
+(keep the checker call outside the region). ``hflab grade DIR`` runs submissions and reads the
+results; ``hflab.student.exercise_results(executed_nb)`` reads them in tests.
 
 Used in: every lesson's 연습 문제, ``hflab student|solutions|grade``, tests/test_exercises.py.
 """
