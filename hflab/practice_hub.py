@@ -1412,6 +1412,45 @@ class PracticeHub:
         sha, _ = self.store.commit(meta, "main", ops, title=message, message="", author=repo_id.split("/")[0])
         return sha
 
+    def add_repo_from_cache(
+        self,
+        repo_id: str,
+        *,
+        repo_type: str = "model",
+        revision: str = "main",
+        cache_dir: str | os.PathLike | None = None,
+        allow_patterns: list[str] | str | None = None,
+        ignore_patterns: list[str] | str | None = None,
+        as_repo_id: str | None = None,
+        **repo_kwargs: Any,
+    ) -> str:
+        """Publish a repo that is already in the local Hugging Face cache (e.g. the offline mirror's
+        ``sentence-transformers/all-MiniLM-L6-v2``) on the practice hub, under the same id (or
+        ``as_repo_id``), so a lesson can read a real model repo with ``list_repo_files`` / ``model_info`` /
+        ``hf_hub_download``. No network: the files are read from the cache. Returns the head commit sha.
+        """
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.utils import filter_repo_objects
+
+        err = None
+        try:
+            folder = Path(snapshot_download(repo_id, repo_type=repo_type, revision=revision, cache_dir=cache_dir,
+                                            local_files_only=True))
+        except Exception as e:  # noqa: BLE001 - LocalEntryNotFoundError and friends
+            err = type(e).__name__
+        if err is not None:
+            from .errors import HflabError
+
+            raise HflabError(
+                f"'{repo_id}' ({repo_type})가 로컬 Hugging Face 캐시에 없습니다 ({err}).",
+                fix="오프라인 미러를 먼저 준비하세요: `hflab mirror` (또는 인터넷이 될 때 한 번 내려받기).",
+            )
+        names = [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*")) if p.is_file()]
+        keep = list(filter_repo_objects(names, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns))
+        files = {name: (folder / name).read_bytes() for name in keep}
+        return self.add_repo(as_repo_id or repo_id, repo_type=repo_type, files=files,
+                             message=f"Copy of {repo_id} from the local cache", **repo_kwargs)
+
     def grant_access(self, repo_id: str, user: str = DEFAULT_USER, repo_type: str = "model") -> None:
         """Accept ``user``'s access request to a gated repo."""
         with self.store.lock:
@@ -1646,16 +1685,25 @@ def _new_token() -> str:
 
 
 def serve_forever(root: str | os.PathLike | None = None, port: int = 8765, host: str = "127.0.0.1") -> None:
-    """Run the practice hub in the foreground until Ctrl+C (for ``hflab hub``).
+    """Run the practice hub in the foreground until Ctrl+C (for ``hflab hub``); ``port=0`` picks a free one.
 
-    Prints the endpoint, the masked tokens and where the tokens are stored (never the tokens themselves).
+    Prints the endpoint, the masked tokens and the file that holds them (never the tokens themselves).
     """
-    import uvicorn
-
     hub = PracticeHub(root, port=port, host=host)
-    print(f"hflab 연습 허브: {hub.endpoint}  (저장소: {hub.root})")
-    print(f"  쓰기 토큰 {_mask(hub.token)}, 읽기 토큰 {_mask(hub.read_token)} → {hub.store.tokens_path}")
-    print(f"  노트북/터미널: HF_ENDPOINT={hub.endpoint} 로 설정하고 위 파일의 토큰을 쓰세요. 종료: Ctrl+C")
-    config = uvicorn.Config(create_app(hub._state), host=host, port=port, log_config=None, access_log=False,
-                            log_level="warning", lifespan="off")
-    uvicorn.Server(config).run()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        from .errors import HflabError
+
+        raise HflabError(f"연습 허브가 {host}:{port} 포트를 열 수 없습니다 (이미 사용 중).",
+                         fix="--port 로 다른 포트를 고르거나 (0 = 빈 포트), 이미 떠 있는 허브를 종료하세요.") from None
+    hub.port = sock.getsockname()[1]
+    print(f"hflab 연습 허브: {hub.endpoint}  (저장 위치: {hub.root})", flush=True)
+    print(f"  사용자 {hub.username}: 쓰기 토큰 {_mask(hub.token)}, 읽기 토큰 {_mask(hub.read_token)} "
+          f"(토큰 파일: {hub.store.tokens_path})", flush=True)
+    print(f"  다른 터미널/노트북: HF_ENDPOINT={hub.endpoint} HF_HUB_DISABLE_XET=1 로 설정하고 위 파일의 토큰을 쓰세요. "
+          "종료: Ctrl+C", flush=True)
+    hub._make_server().run(sockets=[sock])

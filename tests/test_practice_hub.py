@@ -342,3 +342,59 @@ def test_repr_and_pages_never_show_the_token(active):
     page = httpx.get(active.endpoint + "/").text
     assert "practice hub" in page and active.token not in page
     assert active.token not in json.dumps(active.requests)
+
+
+def test_fresh_start_and_publishing_a_cached_repo(hub, offline, tmp_path):
+    with hub.activated():
+        api = HfApi(endpoint=hub.endpoint, token=hub.token)
+        api.create_repo("student/cached-src", exist_ok=True)
+        api.upload_file(path_or_fileobj=b'{"model_type": "bert"}', path_in_repo="config.json",
+                        repo_id="student/cached-src")
+        api.upload_file(path_or_fileobj=os.urandom(256), path_in_repo="model.safetensors",
+                        repo_id="student/cached-src")
+        snapshot_download("student/cached-src", token=hub.token, cache_dir=tmp_path / "cache")
+    other = PracticeHub(tmp_path / "other", fresh=True)
+    other.add_repo("student/old", files={"a.txt": "a"})
+    other = PracticeHub(tmp_path / "other", fresh=True)  # fresh: repos gone, tokens kept
+    assert other.store.load_repo("model", "student/old") is None
+    other.add_repo_from_cache("student/cached-src", cache_dir=tmp_path / "cache", as_repo_id="mirror/bert",
+                              ignore_patterns=["*.safetensors"])
+    with other.start(), other.activated():
+        api = HfApi(endpoint=other.endpoint, token=other.token)
+        assert api.list_repo_files("mirror/bert") == [".gitattributes", "config.json"]
+        assert api.model_info("mirror/bert").config == {"model_type": "bert"}
+    with pytest.raises(Exception) as info:
+        other.add_repo_from_cache("nobody/not-cached", cache_dir=tmp_path / "cache")
+    assert "hflab mirror" in str(info.value)
+
+
+def test_serve_forever_runs_in_the_foreground(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", f"from hflab.practice_hub import serve_forever; serve_forever({str(tmp_path)!r}, {port})"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/whoami-v2")
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "hub did not start"
+                time.sleep(0.2)
+        assert r.status_code == 401
+        token = PracticeHub(tmp_path).token
+        r = httpx.get(f"http://127.0.0.1:{port}/api/whoami-v2", headers={"Authorization": f"Bearer {token}"})
+        assert r.json()["name"] == "student"
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    assert f"http://127.0.0.1:{port}" in out and token not in out
