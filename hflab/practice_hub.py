@@ -1446,6 +1446,7 @@ class PracticeHub:
                 fix="오프라인 미러를 먼저 준비하세요: `hflab mirror` (또는 인터넷이 될 때 한 번 내려받기).",
             )
         names = [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*")) if p.is_file()]
+        names = [n for n in names if not fnmatch.fnmatch(n, "HFLAB_MIRROR.*")]  # hflab's own mirror markers
         keep = list(filter_repo_objects(names, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns))
         files = {name: (folder / name).read_bytes() for name in keep}
         return self.add_repo(as_repo_id or repo_id, repo_type=repo_type, files=files,
