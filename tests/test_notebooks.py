@@ -21,6 +21,7 @@ import pytest
 
 from hflab import course
 from hflab.runner import discover, notebook_env, offline_parameters, run_notebook
+from hflab.student import exercise_results, expected_exercises
 
 NOTEBOOKS = discover()
 IDS = [p.stem for p in NOTEBOOKS]
@@ -84,6 +85,15 @@ def test_notebook_runs_offline_twice(path, build_dir, canary):
     assert canary not in text, f"{path.name}: 출력에 토큰(canary)이 나타났습니다"
     budget = course.lesson(path.stem).budget_s
     assert r.seconds <= budget, f"{path.name}: {r.seconds:.0f}s > 예산 {budget}s"
+
+    # every exercise's solution passes its checker (the student build strips them: tests/test_student.py)
+    nb = _nb(out)
+    ids = {e for _, e in expected_exercises(nb)}
+    results = exercise_results(nb)
+    assert len(ids) >= (2 if path.stem == "00_setup" else 3), f"{path.name}: 연습 문제가 부족합니다 ({len(ids)}개)"
+    assert {x["id"] for x in results} == ids, f"{path.name}: 실행되지 않은 연습 문제 {ids - {x['id'] for x in results}}"
+    failed = [x for x in results if not x["passed"]]
+    assert not failed, f"{path.name}: 정답 셀이 검사기를 통과하지 못했습니다: {failed}"
 
     # run 2: nbval re-executes run 1's notebook in a fresh kernel and compares tagged cells
     env = notebook_env()
