@@ -95,8 +95,8 @@ def draw_offsets(text: str, rows: Mapping[str, tuple[Sequence[str], Sequence[tup
 
     `rows` maps a tokenizer name to ``(tokens, offsets)`` as returned with
     ``return_offsets_mapping=True`` (special tokens with offsets ``(0, 0)`` are skipped).
-    Several tokens covering the same characters (bytes of one syllable) share one box
-    labelled ``×n``. Returns the matplotlib Figure.
+    Tokens whose character spans overlap (the bytes of one syllable, a leading space) share
+    one box labelled ``×n``. Returns the matplotlib Figure.
     Used in: 03_tokenizers.
     """
     import matplotlib.pyplot as plt
@@ -135,7 +135,8 @@ def draw_offsets(text: str, rows: Mapping[str, tuple[Sequence[str], Sequence[tup
                     f"'{name}': 오프셋 ({s}, {e}) 이 문장 길이 {len(text)} 를 벗어납니다.",
                     fix="오프셋을 구한 바로 그 문장(text)을 넘기세요.",
                 )
-            if spans and spans[-1][0] == s and spans[-1][1] == e:
+            if spans and s < spans[-1][1]:  # overlaps the previous box: bytes of the same syllable
+                spans[-1][1] = max(spans[-1][1], e)
                 spans[-1][3] += 1
                 continue
             spans.append([s, e, tok, 1])
