@@ -219,7 +219,8 @@ def check_model_bytes(answer, model, dtype="bfloat16"):
         raise Hint("비트(bit) 수예요. 1바이트 = 8비트이니 바이트로 바꾸세요.")
     current = sum(p.numel() * p.element_size() for p in model.parameters())
     if abs(value - current) <= current * 0.001 and current != expected:
-        raise Hint(f"지금 모델의 dtype({model.dtype})으로 계산했어요. 문제의 dtype은 {name}이에요.")
+        now = str(next(model.parameters()).dtype).replace("torch.", "")
+        raise Hint(f"지금 모델의 dtype({now})으로 계산했어요. 문제의 dtype은 {name}이에요.")
     for other in ("float32", "float16", "int8"):
         o = int(bytes_per_param(other))
         if o != bpp and abs(value - n * o) <= n * o * 0.001:
