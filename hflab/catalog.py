@@ -52,7 +52,7 @@ _ENTRIES = [
           ("00_setup", "05_generation_chat"), params_m=1544, license="apache-2.0"),
     Entry("Qwen/Qwen2.5-0.5B-Instruct",
           "한국어를 하는 0.5B 채팅 모델(요약·번역·QA를 채팅으로, LoRA 실습)",
-          ("00_setup", "02_pipelines", "03_tokenizers", "09_peft"), params_m=494, license="apache-2.0"),
+          ("00_setup", "02_pipelines", "03_tokenizers", "05_generation_chat", "09_peft"), params_m=494, license="apache-2.0"),
     Entry("Qwen/Qwen2.5-3B-Instruct", "T4 메모리 계산 예: 3B 채팅 모델", ("00_setup", "05_generation_chat"),
           params_m=3090),
     Entry("meta-llama/Llama-3.1-8B-Instruct",
