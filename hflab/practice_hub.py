@@ -41,7 +41,8 @@ therefore not enough in an offline notebook, and setting the environment variabl
 changes nothing. ``hub.activate()`` is the honest fix, done in the open:
 
 * it points the already-imported libraries at the practice hub: ``huggingface_hub.constants.ENDPOINT``
-  (+ the resolve URL template), ``datasets.config.HF_ENDPOINT`` when ``datasets`` is loaded, and the
+  (+ the resolve URL template), ``datasets.config.HF_ENDPOINT`` when ``datasets`` is loaded, the ``HfApi``
+  objects built before (``huggingface_hub.upload_file`` & co., ``transformers``' ``push_to_hub``), and the
   ``HF_ENDPOINT`` environment variable (for libraries imported later and for ``!hf ...`` subprocesses);
 * it sets ``huggingface_hub.constants.HF_HUB_DISABLE_XET`` (large files use Git LFS, see above);
 * it clears the offline flag (``huggingface_hub.constants.HF_HUB_OFFLINE``, ``datasets.config``,
@@ -1578,11 +1579,14 @@ class PracticeHub:
 
         saved: dict[str, Any] = {
             "C": {k: getattr(C, k) for k in
-                  ("ENDPOINT", "HUGGINGFACE_CO_URL_TEMPLATE", "HF_HUB_OFFLINE", "HF_HUB_DISABLE_XET")},
+                  ("ENDPOINT", "HUGGINGFACE_CO_URL_TEMPLATE", "HF_HUB_OFFLINE", "HF_HUB_DISABLE_XET",
+                   "HF_HUB_CACHE")},
             "env": {k: os.environ.get(k) for k in
-                    ("HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN", "HF_HUB_DISABLE_XET")},
+                    ("HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN", "HF_HUB_DISABLE_XET",
+                     "HF_HUB_CACHE")},
             "factory": _http._GLOBAL_CLIENT_FACTORY,
             "datasets": None,
+            "apis": [(a, a.endpoint) for a in _import_time_apis()],
         }
         was_offline = bool(C.HF_HUB_OFFLINE)
         ds = sys.modules.get("datasets.config")
@@ -1595,6 +1599,10 @@ class PracticeHub:
         C.HUGGINGFACE_CO_URL_TEMPLATE = self.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
         C.HF_HUB_OFFLINE = False
         C.HF_HUB_DISABLE_XET = True  # large files go through the Git LFS batch API (the hub has no Xet storage)
+        # Downloads from the practice hub go to a cache of their own: a repo published here under a mirrored id
+        # (add_repo_from_cache) must never move the offline mirror's refs/main in the real HF cache.
+        C.HF_HUB_CACHE = str(self.client_cache)
+        os.environ["HF_HUB_CACHE"] = C.HF_HUB_CACHE
         os.environ["HF_ENDPOINT"] = self.endpoint
         os.environ["HF_HUB_OFFLINE"] = "0"
         if os.environ.get("HF_DATASETS_OFFLINE") is not None:
@@ -1603,6 +1611,9 @@ class PracticeHub:
         if export_token:
             os.environ["HF_TOKEN"] = self.token
         _set_datasets_config(self.endpoint, offline=False)
+        for api, old_endpoint in saved["apis"]:  # HfApi objects built at import time keep the endpoint they saw
+            if old_endpoint == saved["C"]["ENDPOINT"]:
+                api.endpoint = self.endpoint
 
         prev_factory = saved["factory"]
         if was_offline:
@@ -1619,6 +1630,11 @@ class PracticeHub:
         _ACTIVE = self
         logger.info("practice hub active: %s", self.endpoint)
         return self
+
+    @property
+    def client_cache(self) -> Path:
+        """The HF cache clients use while this hub is active (kept apart from the offline mirror's cache)."""
+        return Path(self.root) / "client_cache"
 
     def deactivate(self) -> None:
         """Restore what :meth:`activate` changed (endpoint, offline flag, environment, HTTP session)."""
@@ -1645,6 +1661,8 @@ class PracticeHub:
                 off = os.environ.get("HF_DATASETS_OFFLINE")
                 offline = saved["C"]["HF_HUB_OFFLINE"] if off is None else off.upper() in ("1", "ON", "YES", "TRUE")
                 _set_datasets_config(saved["C"]["ENDPOINT"], offline=offline)
+        for api, old_endpoint in saved["apis"]:
+            api.endpoint = old_endpoint
         _http.set_client_factory(saved["factory"])
         self._saved = None
         _ACTIVE = None
@@ -1657,6 +1675,21 @@ class PracticeHub:
             yield self
         finally:
             self.deactivate()
+
+
+def _import_time_apis() -> list:
+    """``HfApi`` objects the libraries build once and keep, with the endpoint of that moment: the one behind
+    ``huggingface_hub.create_repo`` / ``upload_file`` / ``ModelCard.push_to_hub`` (``huggingface_hub.hf_api.api``)
+    and the one behind ``model.push_to_hub`` / ``Trainer.push_to_hub`` (``transformers.utils.hub.hf_api()``,
+    created on first use, e.g. by ``from_pretrained`` from the offline mirror)."""
+    apis = []
+    hf_api_mod = sys.modules.get("huggingface_hub.hf_api")
+    if hf_api_mod is not None and getattr(hf_api_mod, "api", None) is not None:
+        apis.append(hf_api_mod.api)
+    tf_hub = sys.modules.get("transformers.utils.hub")
+    if tf_hub is not None and getattr(tf_hub, "_hf_api", None) is not None:
+        apis.append(tf_hub._hf_api)
+    return apis
 
 
 def _set_datasets_config(endpoint: str, *, offline: bool) -> None:

@@ -398,3 +398,24 @@ def test_serve_forever_runs_in_the_foreground(tmp_path):
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
     assert f"http://127.0.0.1:{port}" in out and token not in out
+
+
+def test_clients_built_before_activation_follow_the_hub_and_are_restored(hub, offline, tmp_path):
+    """``huggingface_hub.create_repo`` / ``upload_file`` (module-level ``HfApi``) and transformers' shared
+    ``hf_api()`` are built once, with the endpoint of that moment (e.g. by ``from_pretrained`` from the offline
+    mirror before the hub is activated): activation points them at the hub and deactivation restores them."""
+    import huggingface_hub.hf_api as hf_api_mod
+
+    pytest.importorskip("transformers")
+    from transformers.utils import hub as tf_hub
+
+    tf_api = tf_hub.hf_api()  # created now if not yet, like a from_pretrained before activation would
+    before = (hf_api_mod.api.endpoint, tf_api.endpoint)
+    with hub.activated(export_token=True):
+        assert hf_api_mod.api.endpoint == hub.endpoint and tf_hub.hf_api().endpoint == hub.endpoint
+        huggingface_hub.create_repo("student/made-by-module-function", private=True, exist_ok=True)
+        (tmp_path / "a.txt").write_text("a")
+        huggingface_hub.upload_file(path_or_fileobj=tmp_path / "a.txt", path_in_repo="a.txt",
+                                    repo_id="student/made-by-module-function")
+        assert "a.txt" in tf_hub.hf_api().list_repo_files("student/made-by-module-function")
+    assert (hf_api_mod.api.endpoint, tf_api.endpoint) == before
