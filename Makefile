@@ -9,9 +9,9 @@ HFLAB := $(VENV)/bin/hflab
 STAMP := $(VENV)/.hflab-installed
 TOML = $(PYTHON) -c "import tomllib,sys; d=tomllib.load(open('pyproject.toml','rb'))['tool']['hflab']; v=d[sys.argv[1]]; print(' '.join(v) if isinstance(v,list) else v)"
 
-.PHONY: setup mirror test test-fast course lab student solutions grade bench test-online doctor browser clean
+.PHONY: setup mirror models test test-fast course lab student solutions grade bench test-online doctor browser clean
 
-setup: $(STAMP) mirror ## venv + pinned libraries + offline mirror
+setup: $(STAMP) mirror models ## venv + pinned libraries + offline mirror + course models
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ $(STAMP): pyproject.toml
 
 mirror: $(STAMP) ## build (first time) or check (later) the offline mirror
 	$(HFLAB) mirror
+
+models: mirror ## the course's own fine-tuned review classifier (lesson 08 recipe) in build/models
+	HF_HUB_OFFLINE=1 $(HFLAB) models
 
 browser: ## Debian chromium for the Gradio browser test (lesson 12)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

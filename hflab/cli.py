@@ -56,6 +56,23 @@ def mirror(force: bool = typer.Option(False, help="이미 있어도 다시 만�
 
 
 @app.command()
+def models(force: bool = typer.Option(False, help="이미 있어도 다시 학습")):
+    """과정 모델(08강의 리뷰 분류기)을 build/models 에 준비합니다. 이미 있으면 확인만 합니다."""
+    import shutil
+
+    from .models import ensure_review_classifier, review_classifier_info, review_classifier_path
+
+    try:
+        if force:
+            shutil.rmtree(review_classifier_path(), ignore_errors=True)
+        path = ensure_review_classifier()
+    except HflabError as e:
+        _fail(e)
+    info = review_classifier_info(path) or {}
+    typer.echo(f"[models] review-classifier: {path}  {json.dumps(info.get('test_accuracy', {}), ensure_ascii=False)}")
+
+
+@app.command()
 def course(only: Optional[list[str]] = typer.Argument(None, help="일부 노트북만 (예: 00 03)"),
            out: Path = typer.Option(None, help="실행 결과 폴더 (기본 build/course)"),
            online: bool = typer.Option(False, help="기본(Hub, GPU) 매개변수로 실행: 인터넷과 GPU 필요")):
@@ -64,9 +81,11 @@ def course(only: Optional[list[str]] = typer.Argument(None, help="일부 노트�
     from .course_table import print_table, write_markdown
 
     if not online:
+        from .models import ensure_review_classifier
         from .offline import build_mirror
 
         build_mirror(log=lambda s: None)
+        ensure_review_classifier()  # lessons 02, 10-12 reuse lesson 08's classifier
     results = run_course(out, only=only, online=online)
     print_table(results, online=online)
     path = write_markdown(results, online=online)
