@@ -88,7 +88,8 @@ def padded_tokens(batches: Iterable) -> int:
 
 
 def padding_epochs(features: Sequence[Mapping], tokenizer, batch_size: int = 8, max_length: int = 128,
-                   seed: int = 0, pad_to_multiple_of: int | None = None) -> dict[str, list]:
+                   seed: int = 0, pad_to_multiple_of: int | None = None,
+                   strategies: Sequence[str] = PADDING_STRATEGIES) -> dict[str, list]:
     """One epoch of collated batches under each padding strategy (the batches a Trainer would feed).
 
     * ``max_length``: random order, ``DataCollatorWithPadding(padding="max_length", max_length=...)``;
@@ -97,7 +98,10 @@ def padding_epochs(features: Sequence[Mapping], tokenizer, batch_size: int = 8, 
       makes the Trainer use) + ``DataCollatorWithPadding``.
 
     `features` are tokenized examples (``input_ids``, ``attention_mask``, ``label`` ...) already
-    truncated to `max_length`. Lesson 07 builds the same three epochs in visible cells.
+    truncated to `max_length`; `pad_to_multiple_of` applies to the dynamic strategies;
+    `strategies` picks some of the three. The sampler sorts by length inside mega-batches of
+    ``min(len(features) // (4 * batch_size), 50)`` batches, so a tiny dataset is barely grouped.
+    Lesson 07 builds the same three epochs in visible cells.
     Used in: 07_collators (``hflab bench padding``).
     """
     import torch
@@ -113,6 +117,9 @@ def padding_epochs(features: Sequence[Mapping], tokenizer, batch_size: int = 8, 
             "features 는 토큰화된 예제(dict, 'input_ids' 포함)의 리스트여야 합니다.",
             fix="tokenizer(text, truncation=True, max_length=128) 결과를 예제마다 dict 로 넘기세요.",
         )
+    unknown = [s for s in strategies if s not in PADDING_STRATEGIES]
+    if unknown:
+        raise BenchError(f"모르는 패딩 전략: {unknown}", fix=f"{', '.join(PADDING_STRATEGIES)} 중에서 고르세요.")
     too_long = max(len(f["input_ids"]) for f in features)
     if too_long > max_length:
         raise BenchError(
@@ -135,7 +142,7 @@ def padding_epochs(features: Sequence[Mapping], tokenizer, batch_size: int = 8, 
                                       sampler=LengthGroupedSampler(batch_size, lengths=lengths, generator=gen()),
                                       collate_fn=dynamic),
     }
-    return {name: list(dl) for name, dl in loaders.items()}
+    return {name: list(loaders[name]) for name in strategies}
 
 
 def classifier_train_step(model, lr: float = 2e-5) -> Callable[[Mapping], float]:
@@ -225,7 +232,7 @@ def epoch_seconds(epochs: Mapping[str, Sequence], lengths: Sequence[int], step_s
 
 
 def time_padding_strategies(step: Callable[[Mapping], Any], epochs: Mapping[str, Sequence], n_lengths: int = 5,
-                            rounds: int = 3, warmup: int = 1, threads: int | None = 1,
+                            rounds: int = 3, warmup: int = 1, threads: int | None = 1, clock: str = "cpu",
                             baseline: str | None = "max_length") -> dict:
     """Measure training-step time against padded length and each strategy's epoch time.
 
@@ -233,16 +240,22 @@ def time_padding_strategies(step: Callable[[Mapping], Any], epochs: Mapping[str,
     it. So real batches from the epochs are timed at `n_lengths` padded lengths spread from the
     shortest to the longest (always including both); every length is timed `rounds` times, in
     a rotating order so that a busy machine slows all lengths alike, after `warmup` untimed
-    steps on the longest batch. Each length's step time is the median of its rounds. Then
+    steps (on the shortest batch: lazy initialisation, optimizer state). Each length's step
+    time is the median of its rounds. Then
 
         epoch time (strategy) = sum over ALL its batches of step time at the batch's length
 
-    with the step time read off the measured curve (linear between measured lengths). With
-    `baseline`, ``speedup[name] = epoch(baseline) / epoch(name)``; ``speedup_by_round`` repeats
-    the computation with each round's times alone, to show the spread. `threads` fixes
-    ``torch.set_num_threads`` while timing (restored afterwards); 1 thread is the steadiest on a
-    shared 2-core machine. Returns a JSON-serializable dict.
-    Used in: 07_collators, ``hflab bench padding``.
+    with the step time read off the measured curve (linear between measured lengths).
+
+    `clock="cpu"` times with ``time.process_time()``: the CPU time this process spends in the
+    step. On a shared machine the wall clock also counts the time the process waits while other
+    programs use the CPU, which is noise here; with one torch thread on an otherwise idle
+    machine both clocks agree. `clock="wall"` uses ``time.perf_counter()``. Both are recorded;
+    ``speedup`` uses `clock`, ``speedup_wall`` the wall clock. `threads` fixes
+    ``torch.set_num_threads`` while timing (restored afterwards). With `baseline`,
+    ``speedup[name] = epoch(baseline) / epoch(name)``; ``speedup_by_round`` repeats the
+    computation with each round's times alone, to show the spread. Returns a JSON-serializable
+    dict. Used in: 07_collators, ``hflab bench padding``.
     """
     import torch
 
@@ -252,6 +265,8 @@ def time_padding_strategies(step: Callable[[Mapping], Any], epochs: Mapping[str,
     for name, batches in epochs.items():
         if not batches:
             raise BenchError(f"'{name}' 의 배치 리스트가 비어 있습니다.", fix="list(DataLoader(...)) 로 한 에폭의 배치를 넘기세요.")
+    if clock not in ("cpu", "wall"):
+        raise BenchError(f"clock='{clock}' 은(는) 지원하지 않습니다.", fix="clock='cpu' (CPU 시간) 또는 clock='wall' (벽시계)")
     for what, value, least in (("n_lengths", n_lengths, 2), ("rounds", rounds, 1), ("warmup", warmup, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             raise BenchError(f"{what} 는 {least} 이상의 정수여야 합니다 (지금 {value!r}).", fix=f"예: {what}={max(least, 2)}")
@@ -260,37 +275,45 @@ def time_padding_strategies(step: Callable[[Mapping], Any], epochs: Mapping[str,
                          fix="baseline 에 epochs 의 키 하나를 넘기세요.")
     probes = _probes(epochs, n_lengths)
     times: list[list[float]] = [[] for _ in probes]
+    walls: list[list[float]] = [[] for _ in probes]
     old_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(int(threads))
     t_start = time.perf_counter()
     try:
-        length, name, i = probes[-1]
-        for _ in range(warmup):  # the longest batch first: allocations and lazy init, untimed
+        length, name, i = probes[0]
+        for _ in range(warmup):  # untimed: lazy initialisation, optimizer state
             step(epochs[name][i])
         gc.collect()
         for r in range(rounds):
             shift = (r * max(1, len(probes) // 2 + 1)) % len(probes)
             for k in list(range(shift, len(probes))) + list(range(shift)):
                 _, name, i = probes[k]
-                t0 = time.perf_counter()
+                c0, w0 = time.process_time(), time.perf_counter()
                 step(epochs[name][i])
-                times[k].append(time.perf_counter() - t0)
+                c1, w1 = time.process_time(), time.perf_counter()
+                times[k].append(c1 - c0 if clock == "cpu" else w1 - w0)
+                walls[k].append(w1 - w0)
     finally:
         torch.set_num_threads(old_threads)
 
     lengths = [p[0] for p in probes]
     median_s = [_median(ts) for ts in times]
+    wall_median_s = [_median(ts) for ts in walls]
     epoch_s = epoch_seconds(epochs, lengths, median_s)
+    epoch_wall_s = epoch_seconds(epochs, lengths, wall_median_s)
     by_round = [epoch_seconds(epochs, lengths, [ts[r] for ts in times]) for r in range(rounds)]
     result: dict = {
+        "clock": "cpu (time.process_time)" if clock == "cpu" else "wall (time.perf_counter)",
         "lengths": lengths,
         "rows": _rows(epochs[probes[-1][1]][probes[-1][2]]),
         "median_s": [round(x, 4) for x in median_s],
         "times_s": [[round(t, 4) for t in ts] for ts in times],
+        "wall_median_s": [round(x, 4) for x in wall_median_s],
         "probe_from": [p[1] for p in probes],
         "n_batches": {n: len(b) for n, b in epochs.items()},
         "epoch_s": {n: round(v, 3) for n, v in epoch_s.items()},
+        "epoch_wall_s": {n: round(v, 3) for n, v in epoch_wall_s.items()},
         "rounds": rounds,
         "warmup": warmup,
         "threads": int(threads) if threads is not None else old_threads,
@@ -300,6 +323,7 @@ def time_padding_strategies(step: Callable[[Mapping], Any], epochs: Mapping[str,
         result["baseline"] = baseline
         result["speedup"] = {n: round(epoch_s[baseline] / v, 3) for n, v in epoch_s.items()}
         result["speedup_by_round"] = {n: [round(e[baseline] / e[n], 3) for e in by_round] for n in epochs}
+        result["speedup_wall"] = {n: round(epoch_wall_s[baseline] / v, 3) for n, v in epoch_wall_s.items()}
     return result
 
 
@@ -337,7 +361,7 @@ def _review_rows(split: str = "train") -> list[dict]:
 
 def bench_padding(model_id: str = PADDING_MODEL, batch_size: int = 8, max_length: int = 128,
                   n_examples: int | None = None, n_lengths: int = 5, rounds: int = 3, threads: int = 1,
-                  seed: int = 0) -> dict:
+                  clock: str = "cpu", seed: int = 0) -> dict:
     """Pad share and training-step time of max_length vs dynamic vs dynamic + length-grouped padding.
 
     Everything is measured in this one run, on CPU: the course reviews train split (ko + en,
@@ -346,8 +370,9 @@ def bench_padding(model_id: str = PADDING_MODEL, batch_size: int = 8, max_length
     built by :func:`padding_epochs` (the collators and samplers of lesson 07), the step of
     :func:`classifier_train_step` (forward + backward + fused AdamW, the Trainer's default
     optimizer) timed by :func:`time_padding_strategies` (`n_lengths` padded lengths x `rounds`
-    interleaved rounds, medians, `threads` torch threads). `n_examples` keeps only the first n
-    training reviews (a shorter epoch; the length grouping then sees fewer examples).
+    interleaved rounds, medians, `threads` torch threads, CPU time by default: see `clock`
+    there). `n_examples` keeps only the first n training reviews (a shorter epoch; the length
+    grouping then sees fewer examples).
 
     Returns pad fractions (also with ``pad_to_multiple_of=8``), padded tokens per epoch, the
     measured step-time curve, the epoch times and ``speedup`` = epoch time of ``max_length`` /
@@ -373,10 +398,10 @@ def bench_padding(model_id: str = PADDING_MODEL, batch_size: int = 8, max_length
     torch.manual_seed(seed)
     epochs = padding_epochs(features, tok, batch_size=batch_size, max_length=max_length, seed=seed)
     mult8 = padding_epochs(features, tok, batch_size=batch_size, max_length=max_length, seed=seed,
-                           pad_to_multiple_of=8)
+                           pad_to_multiple_of=8, strategies=("dynamic_grouped",))
     step = classifier_train_step(model)
     timing = time_padding_strategies(step, epochs, n_lengths=n_lengths, rounds=rounds, threads=threads,
-                                     baseline="max_length")
+                                     clock=clock, baseline="max_length")
     langs = sorted({r["lang"] for r in rows})
     return {
         "benchmark": "padding",
@@ -392,13 +417,16 @@ def bench_padding(model_id: str = PADDING_MODEL, batch_size: int = 8, max_length
         "pad_fraction": {n: round(pad_fraction(b), 4) for n, b in epochs.items()}
         | {"dynamic_grouped_multiple_of_8": round(pad_fraction(mult8["dynamic_grouped"]), 4)},
         "padded_tokens_per_epoch": {n: padded_tokens(b) for n, b in epochs.items()},
+        "clock": timing["clock"],
         "step_time_s": {"padded_length": timing["lengths"], "median_s": timing["median_s"],
-                        "times_s": timing["times_s"]},
+                        "times_s": timing["times_s"], "wall_median_s": timing["wall_median_s"]},
         "epoch_time_s": timing["epoch_s"],
+        "epoch_wall_time_s": timing["epoch_wall_s"],
         "speedup": {n: timing["speedup"][n] for n in ("dynamic", "dynamic_grouped")},
         "speedup_by_round": {n: timing["speedup_by_round"][n] for n in ("dynamic", "dynamic_grouped")},
+        "speedup_wall": {n: timing["speedup_wall"][n] for n in ("dynamic", "dynamic_grouped")},
         "method": (f"training step (forward + backward + fused AdamW step) timed on real batches at "
-                   f"{len(timing['lengths'])} padded lengths x {rounds} interleaved rounds (median, "
+                   f"{len(timing['lengths'])} padded lengths x {rounds} interleaved rounds (median {timing['clock']}, "
                    f"{timing['threads']} torch thread(s), after {timing['warmup']} warm-up step); "
                    "epoch time = sum over every batch of the epoch of the step time at its padded length "
                    "(linear between measured lengths)"),
@@ -447,3 +475,124 @@ def bench_lora(model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct", steps: int
     return run(model_id=model_id, steps=steps, warmup=warmup, batch_size=batch_size, max_length=max_length, r=r,
                lora_alpha=lora_alpha, target_modules=tuple(target_modules), lang=lang, threads=threads, seed=seed,
                timeout=timeout)
+
+
+# =============================================================================================
+# pipeline (lesson 02): items/s of a pipeline at batch_size 1 vs larger batches
+# =============================================================================================
+
+#: batch sizes lesson 02 compares (1 = one review at a time)
+PIPELINE_BATCH_SIZES = (1, 8, 32)
+#: the fallback model when the course review classifier has not been built yet
+PIPELINE_FALLBACK_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def time_pipeline(pipe: Callable, texts: Sequence[str], batch_sizes: Sequence[int] = PIPELINE_BATCH_SIZES,
+                  rounds: int = 2, **call_kwargs) -> dict:
+    """Items per second of ``pipe(texts, batch_size=b, **call_kwargs)`` for each batch size `b`.
+
+    One untimed warm-up call per batch size (a slice of `b` texts), then `rounds` timed passes
+    over all `texts` per batch size, interleaved (round by round) so that a busy machine slows
+    every batch size alike. Each batch size keeps its fastest pass
+    (``items_per_s = len(texts) / best seconds``); ``ratio[b]`` is items/s at `b` divided by
+    items/s at the smallest batch size. Lesson 02 writes the same loop in a visible cell.
+    Used in: 02_pipelines (``hflab bench pipeline``).
+    """
+    texts = list(texts)
+    sizes = [int(b) for b in batch_sizes]
+    if not texts:
+        raise BenchError("texts 가 비어 있습니다.", fix="측정할 문장 리스트를 하나 이상 넘기세요.")
+    if not sizes or any(b < 1 for b in sizes):
+        raise BenchError(f"batch_sizes 는 1 이상의 정수들이어야 합니다 (지금 {list(batch_sizes)!r}).",
+                         fix="예: batch_sizes=(1, 8, 32)")
+    if not isinstance(rounds, int) or rounds < 1:
+        raise BenchError(f"rounds 는 1 이상의 정수여야 합니다 (지금 {rounds!r}).", fix="예: rounds=2")
+    for b in sizes:  # warm-up: first calls allocate and compile kernels
+        pipe(texts[:b], batch_size=b, **call_kwargs)
+    seconds: dict[int, list[float]] = {b: [] for b in sizes}
+    for _ in range(rounds):
+        for b in sizes:
+            t0 = time.perf_counter()
+            out = pipe(texts, batch_size=b, **call_kwargs)
+            seconds[b].append(time.perf_counter() - t0)
+            if len(out) != len(texts):
+                raise BenchError(f"파이프라인이 {len(texts)}개 입력에 {len(out)}개를 돌려주었습니다.",
+                                 fix="문장 리스트를 넘기고, 출력도 같은 길이의 리스트인지 확인하세요.")
+    base = min(sizes)
+    rate = {b: len(texts) / min(ts) for b, ts in seconds.items()}
+    return {
+        "n_items": len(texts),
+        "rounds": rounds,
+        "items_per_s": {str(b): round(rate[b], 2) for b in sizes},
+        "seconds": {str(b): [round(t, 4) for t in ts] for b, ts in seconds.items()},
+        "ratio": {str(b): round(rate[b] / rate[base], 3) for b in sizes},
+    }
+
+
+def bench_pipeline(model: str | None = None, batch_sizes: Sequence[int] = PIPELINE_BATCH_SIZES,
+                   n_items: int = 128, rounds: int = 2, split: str = "test") -> dict:
+    """Batched vs unbatched pipeline throughput (items/s) on the course reviews.
+
+    `model` None: the course review classifier (``build/models/review-classifier``, see
+    :mod:`hflab.models`) as a ``text-classification`` pipeline when it has been built, else the
+    mirror's MiniLM as a ``feature-extraction`` pipeline (nothing is trained here). A path or
+    Hub id given as `model` is used as a ``text-classification`` pipeline. The texts are the
+    first `n_items` reviews of `split` (Korean and English mixed, in file order); the timing is
+    :func:`time_pipeline`. ``batched_vs_unbatched`` is items/s at the largest batch size divided
+    by items/s at batch size 1. ``hflab bench pipeline`` prints the dict as JSON.
+    Used in: 02_pipelines, ``hflab bench pipeline``, tests/test_bench_pipeline.py.
+    """
+    import platform
+
+    import torch
+    from transformers import pipeline
+    from transformers.utils import logging as hf_logging
+
+    from . import models
+
+    if 1 not in [int(b) for b in batch_sizes]:
+        raise BenchError(f"batch_sizes 에 1(한 개씩 처리)이 있어야 비교 기준이 됩니다 (지금 {list(batch_sizes)!r}).",
+                         fix="예: batch_sizes=(1, 8, 32)")
+    if not isinstance(n_items, int) or n_items < max(int(b) for b in batch_sizes):
+        raise BenchError(f"n_items 는 가장 큰 배치 크기 이상이어야 합니다 (지금 {n_items!r}).",
+                         fix="예: n_items=128, batch_sizes=(1, 8, 32)")
+    t0 = time.perf_counter()
+    rows = _review_rows(split)[:n_items]
+    texts = [r["text"] for r in rows]
+    if model is None and models.is_complete():
+        task, model_name, source = "text-classification", str(models.review_classifier_path()), "course review classifier"
+    elif model is None:
+        task, model_name, source = "feature-extraction", PIPELINE_FALLBACK_MODEL, \
+            "mirror encoder (the review classifier is not built yet: run 08_trainer or hflab.models.ensure_review_classifier())"
+    else:
+        task, model_name, source = "text-classification", str(model), "given"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        pipe = pipeline(task, model=model_name, device=device)
+    except OSError as e:
+        raise BenchError(f"모델 '{model_name}' 을(를) 불러오지 못했습니다: {type(e).__name__}",
+                         fix="오프라인이면 `hflab mirror` 로 미러를 만들고 HF_HUB_OFFLINE=1 을 설정하세요.") from None
+    finally:
+        hf_logging.set_verbosity(level)
+    timing = time_pipeline(pipe, texts, batch_sizes=batch_sizes, rounds=rounds)
+    largest = str(max(int(b) for b in batch_sizes))
+    langs = sorted({r["lang"] for r in rows})
+    return {
+        "benchmark": "pipeline",
+        "task": task,
+        "model": model_name,
+        "model_source": source,
+        "device": device,
+        "cpu": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "data": f"course reviews {split} split ({'+'.join(langs)}), first {len(texts)} in file order",
+        "batch_sizes": [int(b) for b in batch_sizes],
+        "items_per_s": timing["items_per_s"],
+        "ratio_vs_batch_1": timing["ratio"],
+        "batched_vs_unbatched": timing["ratio"][largest],
+        "method": f"best of {rounds} timed passes per batch size (interleaved, after one warm-up call each)",
+        "timing": timing,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
