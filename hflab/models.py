@@ -48,9 +48,9 @@ LABEL2ID = {v: k for k, v in ID2LABEL.items()}
 #: The compact training recipe of :func:`ensure_review_classifier` (the lesson 08 recipe).
 RECIPE = {
     "max_length": 64,          # tokens per review (Korean is cut: jamo pieces are many)
-    "num_train_epochs": 3,
+    "num_train_epochs": 2,
     "per_device_train_batch_size": 16,
-    "learning_rate": 1e-4,
+    "learning_rate": 2e-4,
     "warmup_steps": 0.1,       # a float below 1 is a fraction of the training steps
     "weight_decay": 0.01,
     "seed": 42,
