@@ -137,7 +137,8 @@ def _token_text(tokenizer, ids: list[int]) -> list[str]:
                 t = readable(t, space="·")  # the course font has no '▁'
             except TokenVizError:
                 pass
-        out.append(t.replace("\n", "\\n"))
+        # the course font (NanumGothic) draws a backslash as ₩ and has no U+2212 minus
+        out.append(t.replace("\n", "↲").replace("\u2212", "-"))
     return out
 
 

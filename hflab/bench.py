@@ -359,7 +359,7 @@ def _review_rows(split: str = "train") -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def bench_padding(model_id: str = PADDING_MODEL, batch_size: int = 8, max_length: int = 128,
+def bench_padding(model_id: str = PADDING_MODEL, batch_size: int = 16, max_length: int = 128,
                   n_examples: int | None = None, n_lengths: int = 5, rounds: int = 3, threads: int = 1,
                   clock: str = "cpu", seed: int = 0) -> dict:
     """Pad share and training-step time of max_length vs dynamic vs dynamic + length-grouped padding.

@@ -47,7 +47,7 @@ def test_default_fields_skip_sentence_labels():
 
 
 def test_token_text_byte_level_is_readable():
-    assert batchviz._token_text(FakeTokenizer(), [7, 8, 6]) == ["·Hi", "\\n", "##lo"]
+    assert batchviz._token_text(FakeTokenizer(), [7, 8, 6]) == ["·Hi", "↲", "##lo"]
     assert batchviz._token_text(None, [7]) == ["7"]
 
 

@@ -130,10 +130,10 @@ def test_bench_padding_bad_input():
 def test_bench_padding_grouping_is_at_least_2_5x_faster():
     """The lesson 07 claim, measured (not assumed) on the course reviews, CPU, one run, <= 60 s.
 
-    Same data, model and batches as `hflab bench padding`; fewer timed steps (4 lengths x 2 rounds).
+    Same data, model and batches as `hflab bench padding`; fewer timed steps (4 lengths x 3 rounds, as in the notebook).
     """
     t0 = time.perf_counter()
-    r = bench.bench_padding(n_lengths=4, rounds=2)
+    r = bench.bench_padding(n_lengths=4, rounds=3)
     seconds = time.perf_counter() - t0
     json.dumps(r)  # the CLI prints it as JSON
     pf = r["pad_fraction"]
@@ -142,4 +142,5 @@ def test_bench_padding_grouping_is_at_least_2_5x_faster():
     assert r["n_batches"]["max_length"] == r["n_batches"]["dynamic_grouped"]
     assert r["epoch_time_s"]["max_length"] > r["epoch_time_s"]["dynamic_grouped"] > 0
     assert r["speedup"]["dynamic_grouped"] >= 2.5, r
-    assert seconds <= 90, f"bench_padding took {seconds:.0f}s"
+    # ~25 s of CPU in all; the wall clock is only a guard against a hang (a shared machine can be far slower)
+    assert seconds <= 300, f"bench_padding took {seconds:.0f}s"
