@@ -149,30 +149,7 @@ def bench_padding():
     _print_json(run())
 
 
-@bench_app.command("lora")
-def bench_lora():
-    """LoRA vs 전체 미세조정: 학습 파라미터 비율, 어댑터 크기, 최대 메모리, 스텝 시간."""
-    from .bench import bench_lora as run
-
-    _print_json(run())
-
-
-@bench_app.command("serve")
-def bench_serve(clients: int = 16, requests: int = 512):
-    """hflab serve: 동적 배칭 처리량, p50/p99 지연, 5xx 개수."""
-    from .bench import bench_serve as run
-
-    _print_json(run(clients=clients, requests=requests))
-
-
-@app.command()
-def serve(model: str = typer.Option(..., help="모델 id 또는 경로"),
-          task: str = typer.Option(..., help="text-classification, feature-extraction, fill-mask, text-generation ..."),
-          port: int = typer.Option(8080), rate_limit: Optional[float] = typer.Option(None, help="초당 요청 수 제한 (N/s)")):
-    """InferenceClient가 말하는 HTTP 규약의 로컬 추론 서버 (127.0.0.1)."""
-    from .serve import cli_serve
-
-    cli_serve(model=model, task=task, port=port, rate_limit=rate_limit)
+# `hflab bench lora`, `hflab bench serve` and `hflab serve` come with lessons 09 and 11.
 
 
 @app.command()
