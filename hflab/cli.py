@@ -6,7 +6,7 @@
     hflab student|solutions build the student / instructor notebooks (hflab.student)
     hflab grade DIR         grade a folder of submitted notebooks (hflab.student)
     hflab bench WHAT        measured benchmarks as JSON (hflab.bench)
-    hflab serve             local inference endpoint (hflab.serve)
+    hflab models            the course's own fine-tuned models (hflab.models)
     hflab hub               local practice hub (hflab.practice_hub)
 """
 from __future__ import annotations
