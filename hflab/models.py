@@ -221,7 +221,6 @@ def train_review_classifier(path=None, base_model: str = DEFAULT_BASE_MODEL, qui
     first and moved in place at the end, so an interrupted build never looks complete.
     Used in: :func:`ensure_review_classifier`, tests/test_models.py.
     """
-    import numpy as np
     from datasets import load_dataset
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                               Trainer, TrainingArguments, set_seed)
@@ -273,9 +272,12 @@ def train_review_classifier(path=None, base_model: str = DEFAULT_BASE_MODEL, qui
         say(f"리뷰 분류기를 학습합니다: {base_model}, {cfg['num_train_epochs']} 에폭, 학습 예제 {len(tokenized['train'])}개 ...")
         trainer.train()
         train_seconds = time.perf_counter() - t0
-        pred = trainer.predict(tokenized["test"])
-        acc, n = accuracy_by_language(np.argmax(pred.predictions, axis=-1), reviews["test"]["label"],
-                                      reviews["test"]["lang"])
+        # Evaluate with a plain loop in the test split's own order: with
+        # train_sampling_strategy="group_by_length" transformers 5.23 also length-groups the
+        # *evaluation* sampler, so trainer.predict() returns predictions in another order than
+        # reviews["test"] and per-language accuracy computed from it is meaningless.
+        preds = _predict_in_order(trainer.model, tokenizer, reviews["test"]["text"], cfg["max_length"])
+        acc, n = accuracy_by_language(preds, reviews["test"]["label"], reviews["test"]["lang"])
 
         out = work / "model"
         trainer.model.save_pretrained(out)
@@ -292,6 +294,20 @@ def train_review_classifier(path=None, base_model: str = DEFAULT_BASE_MODEL, qui
     say(f"저장했습니다: {target}  (테스트 정확도 영어 {acc['en']:.3f}, 한국어 {acc['ko']:.3f}, "
         f"학습 {info['train_seconds']:.0f}초)")
     return info
+
+
+def _predict_in_order(model, tokenizer, texts, max_length: int, batch_size: int = 64) -> list[int]:
+    """Predicted label ids for `texts`, in the given order (no sampler involved)."""
+    import torch
+
+    model.eval()
+    out: list[int] = []
+    with torch.no_grad():
+        for i in range(0, len(texts), batch_size):
+            enc = tokenizer(list(texts[i:i + batch_size]), truncation=True, max_length=max_length,
+                            padding=True, return_tensors="pt").to(model.device)
+            out += model(**enc).logits.argmax(-1).tolist()
+    return out
 
 
 def ensure_review_classifier(path=None, base_model: str = DEFAULT_BASE_MODEL, quiet: bool = False) -> Path:
