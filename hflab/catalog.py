@@ -49,17 +49,17 @@ _ENTRIES = [
     # --- Colab / T4 defaults ------------------------------------------------------------
     Entry("Qwen/Qwen2.5-1.5B-Instruct",
           "한국어를 하는 1.5B 채팅 모델(T4 fp16에 여유 있게 들어감)",
-          ("00_setup", "02_pipelines", "05_generation_chat", "12_spaces_gradio"), params_m=1544, license="apache-2.0"),
+          ("00_setup", "02_pipelines", "05_generation_chat", "09_peft", "12_spaces_gradio"), params_m=1544, license="apache-2.0"),
     Entry("Qwen/Qwen2.5-0.5B-Instruct",
           "한국어를 하는 0.5B 채팅 모델(요약·번역·QA를 채팅으로, LoRA 실습)",
           ("00_setup", "02_pipelines", "03_tokenizers", "05_generation_chat", "09_peft", "12_spaces_gradio"), params_m=494, license="apache-2.0"),
-    Entry("Qwen/Qwen2.5-3B-Instruct", "T4 메모리 계산 예: 3B 채팅 모델", ("00_setup", "05_generation_chat", "12_spaces_gradio"),
+    Entry("Qwen/Qwen2.5-3B-Instruct", "T4 메모리 계산 예: 3B 채팅 모델", ("00_setup", "05_generation_chat", "09_peft", "12_spaces_gradio"),
           params_m=3090),
     Entry("meta-llama/Llama-3.1-8B-Instruct",
           "T4 메모리 계산 예: 8B(게이트 저장소, 접근 신청 필요). 강의 노트가 T4에서 bf16으로 올리던 모델",
-          ("00_setup", "01_hub_token", "05_generation_chat", "12_spaces_gradio"), params_m=8030, gated=True, license="llama3.1"),
+          ("00_setup", "01_hub_token", "05_generation_chat", "09_peft", "12_spaces_gradio"), params_m=8030, gated=True, license="llama3.1"),
     Entry("klue/roberta-base", "한국어 인코더(KLUE RoBERTa): 분류 미세조정의 기본값",
-          ("00_setup", "03_tokenizers", "04_autoclass", "06_datasets", "08_trainer", "10_sharing", "12_spaces_gradio"), params_m=111,
+          ("00_setup", "03_tokenizers", "04_autoclass", "06_datasets", "08_trainer", "09_peft", "10_sharing", "12_spaces_gradio"), params_m=111,
           license="cc-by-sa-4.0"),
     Entry("nlptown/bert-base-multilingual-uncased-sentiment",
           "학습된 분류 헤드가 있는 다국어 감성 모델(리뷰 별점 1~5, id2label '1 star'~'5 stars'). 강의 노트의 모델",
@@ -86,7 +86,8 @@ _ENTRIES = [
     # --- lesson 02: one Korean-capable checkpoint per pipeline task (T4, fp16) ------------------
     Entry("tabularisai/multilingual-sentiment-analysis",
           "다국어 감성 분류(DistilBERT 다국어, 한국어·영어 포함 22개 언어, 5단계 Very Negative~Very Positive): "
-          "text-classification 파이프라인", ("02_pipelines",), params_m=135, license="cc-by-nc-4.0",
+          "text-classification 파이프라인(02), InferenceClient.text_classification 을 추론 공급자로(11)",
+          ("02_pipelines", "11_inference_api"), params_m=135, license="cc-by-nc-4.0",
           note="합성 데이터로 학습, 비상업 라이선스. 라벨 이름은 model.config.id2label 에서 읽을 것"),
     Entry("MoritzLaurer/mDeBERTa-v3-base-mnli-xnli",
           "다국어 NLI 모델(mDeBERTa-v3, XNLI+MNLI): zero-shot-classification 파이프라인", ("02_pipelines",),
@@ -97,6 +98,19 @@ _ENTRIES = [
     Entry("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
           "다국어 문장 임베딩(50개 언어, 한국어 포함, 384차원, 평균 풀링): feature-extraction 과 문장 유사도",
           ("02_pipelines",), params_m=118, license="apache-2.0"),
+    # --- lesson 09: the seed's seq2seq LoRA example (config.json only: structure on the meta device) ---
+    Entry("bigscience/mt0-large", "강의 노트 002의 seq2seq LoRA 예제 모델(mT0, MT5 구조). config.json만 받아 구조를 만듦",
+          ("09_peft",), params_m=1230, license="apache-2.0"),
+    # --- lesson 11: Inference API (run on the providers' servers, not on the T4) ---------------------
+    Entry("intfloat/multilingual-e5-large",
+          "다국어 문장 임베딩(1024차원): InferenceClient.feature_extraction 을 추론 공급자로",
+          ("11_inference_api",), params_m=560, license="mit"),
+    Entry("google-bert/bert-base-uncased",
+          "영어 마스크 언어 모델([MASK]): InferenceClient.fill_mask 를 추론 공급자로 (오프라인 미러에는 MLM 헤드가 없음)",
+          ("11_inference_api",), params_m=110, license="apache-2.0"),
+    Entry("Qwen/Qwen2.5-7B-Instruct",
+          "한국어를 하는 7B 채팅 모델: chat_completion 을 추론 공급자로 (fp16 가중치만 15 GB, T4에 안 들어감)",
+          ("11_inference_api",), params_m=7616, license="apache-2.0"),
 ]
 
 CATALOG: dict[str, Entry] = {e.repo_id: e for e in _ENTRIES}
