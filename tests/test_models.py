@@ -74,8 +74,6 @@ def test_unknown_recipe_keys_are_rejected_before_training(tmp_path):
         models.train_review_classifier(tmp_path / "m", epochs=1)
 
 
-@pytest.mark.skip(reason="held until lesson 08 lands: its training recipe (epochs, lr) is still being settled "
-                         "and has not been shown to reach the 0.8 English bar in a clean run")
 @pytest.mark.timeout(900)
 def test_ensure_review_classifier_gives_a_pipeline_ready_folder():
     """Reuses build/models/review-classifier when present; trains it (about a minute) when not."""
@@ -87,7 +85,7 @@ def test_ensure_review_classifier_gives_a_pipeline_ready_folder():
     assert set(info["test_accuracy"]) >= {"en", "ko"} and info["train_seconds"] > 0
     assert info["test_examples"]["en"] > 0 and info["test_examples"]["ko"] > 0
     assert 0.0 <= info["test_accuracy"]["ko"] <= 1.0
-    assert info["test_accuracy"]["en"] >= 0.8, info  # lesson 08 asserts >= 0.85 for its own run
+    assert info["test_accuracy"]["en"] >= 0.8, info  # the same bar lesson 08 asserts for its own run
 
     clf = pipeline("text-classification", model=str(path))
     assert clf.model.config.id2label == {0: "negative", 1: "positive"}
