@@ -1586,7 +1586,6 @@ class PracticeHub:
                      "HF_HUB_CACHE")},
             "factory": _http._GLOBAL_CLIENT_FACTORY,
             "datasets": None,
-            "apis": [(a, a.endpoint) for a in _import_time_apis()],
         }
         was_offline = bool(C.HF_HUB_OFFLINE)
         ds = sys.modules.get("datasets.config")
@@ -1611,9 +1610,8 @@ class PracticeHub:
         if export_token:
             os.environ["HF_TOKEN"] = self.token
         _set_datasets_config(self.endpoint, offline=False)
-        for api, old_endpoint in saved["apis"]:  # HfApi objects built at import time keep the endpoint they saw
-            if old_endpoint == saved["C"]["ENDPOINT"]:
-                api.endpoint = self.endpoint
+        for api in _import_time_apis():  # library-wide HfApi objects keep the endpoint of the moment they were built
+            api.endpoint = self.endpoint
 
         prev_factory = saved["factory"]
         if was_offline:
@@ -1661,8 +1659,8 @@ class PracticeHub:
                 off = os.environ.get("HF_DATASETS_OFFLINE")
                 offline = saved["C"]["HF_HUB_OFFLINE"] if off is None else off.upper() in ("1", "ON", "YES", "TRUE")
                 _set_datasets_config(saved["C"]["ENDPOINT"], offline=offline)
-        for api, old_endpoint in saved["apis"]:
-            api.endpoint = old_endpoint
+        for api in _import_time_apis():  # also those built while the hub was active
+            api.endpoint = saved["C"]["ENDPOINT"]
         _http.set_client_factory(saved["factory"])
         self._saved = None
         _ACTIVE = None

@@ -419,3 +419,10 @@ def test_clients_built_before_activation_follow_the_hub_and_are_restored(hub, of
                                     repo_id="student/made-by-module-function")
         assert "a.txt" in tf_hub.hf_api().list_repo_files("student/made-by-module-function")
     assert (hf_api_mod.api.endpoint, tf_api.endpoint) == before
+
+    # one built while the hub is active (first push_to_hub in an activated notebook) is restored as well
+    tf_hub._hf_api = None
+    with hub.activated():
+        built_inside = tf_hub.hf_api()
+        assert built_inside.endpoint == hub.endpoint
+    assert built_inside.endpoint == constants.ENDPOINT == before[0]
