@@ -436,48 +436,6 @@ def bench_padding(model_id: str = PADDING_MODEL, batch_size: int = 16, max_lengt
 
 
 # =============================================================================================
-# lora (lesson 09): LoRA vs full fine-tuning on the same model and data
-# =============================================================================================
-
-
-def bench_lora(model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct", steps: int = 3, warmup: int = 1,
-               batch_size: int = 4, max_length: int = 96, r: int = 8, lora_alpha: int = 16,
-               target_modules: Sequence[str] = ("q_proj", "v_proj"), lang: str | None = "en",
-               threads: int | None = 1, seed: int = 0, timeout: float = 600.0) -> dict:
-    """LoRA vs full fine-tuning of one causal LM, all measured in this one run, on CPU.
-
-    Both configurations train `model_id` (fp32) on the same batches: the course's instruction
-    pairs (``hflab.data`` instructions train split, `lang` only; chat template applied, labels -100
-    on the prompt so the loss covers the response alone; examples longer than `max_length` tokens
-    skipped), `warmup` untimed + `steps` timed AdamW steps of `batch_size` examples. LoRA: ``r``,
-    ``lora_alpha`` on `target_modules`; full: every weight.
-
-    How memory is measured, and why: each configuration runs in its **own fresh Python process**
-    (``python -m hflab.lora_bench``), and its peak is that process's peak resident memory
-    (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, reported by the child itself). The OS peak
-    never goes down, so measuring both in one process would give one shared peak; a fresh process
-    each gives two honest peaks of everything the process really held (Python + torch + weights +
-    gradients + AdamW state + activations + allocator slack). Next to it, ``accounted_mb`` adds
-    up the tensors themselves (parameters, gradients, optimizer state, activations saved for the
-    backward pass of the first step, found with ``torch.autograd.graph.saved_tensors_hooks``) to
-    explain where the peak comes from. Step time: the median of the timed steps, `threads` torch
-    threads in both children (1 is steadiest on a shared machine). File sizes: what
-    ``save_pretrained`` writes after training (LoRA: ``adapter_model.safetensors``; full: the whole
-    model's ``model.safetensors``).
-
-    Returns a JSON-serializable dict with ``trainable_fraction``, ``adapter_to_model_bytes``,
-    ``peak_rss_ratio`` (LoRA / full), ``accounted_ratio``, ``step_time_ratio`` (LoRA / full) and
-    the per-configuration details under ``lora`` and ``full``. ``hflab bench lora`` prints it.
-    Used in: 09_peft, ``hflab bench lora``, tests/test_bench_lora.py.
-    """
-    from .lora_bench import run
-
-    return run(model_id=model_id, steps=steps, warmup=warmup, batch_size=batch_size, max_length=max_length, r=r,
-               lora_alpha=lora_alpha, target_modules=tuple(target_modules), lang=lang, threads=threads, seed=seed,
-               timeout=timeout)
-
-
-# =============================================================================================
 # pipeline (lesson 02): items/s of a pipeline at batch_size 1 vs larger batches
 # =============================================================================================
 
@@ -530,15 +488,18 @@ def time_pipeline(pipe: Callable, texts: Sequence[str], batch_sizes: Sequence[in
 
 
 def bench_pipeline(model: str | None = None, batch_sizes: Sequence[int] = PIPELINE_BATCH_SIZES,
-                   n_items: int = 128, rounds: int = 2, split: str = "test") -> dict:
+                   n_items: int = 64, rounds: int = 2, split: str = "test", max_length: int = 64,
+                   threads: int | None = 1) -> dict:
     """Batched vs unbatched pipeline throughput (items/s) on the course reviews.
 
     `model` None: the course review classifier (``build/models/review-classifier``, see
     :mod:`hflab.models`) as a ``text-classification`` pipeline when it has been built, else the
     mirror's MiniLM as a ``feature-extraction`` pipeline (nothing is trained here). A path or
     Hub id given as `model` is used as a ``text-classification`` pipeline. The texts are the
-    first `n_items` reviews of `split` (Korean and English mixed, in file order); the timing is
-    :func:`time_pipeline`. ``batched_vs_unbatched`` is items/s at the largest batch size divided
+    first `n_items` reviews of `split` (Korean and English mixed, in file order), cut to
+    `max_length` tokens (the review classifier is trained on 64); the timing is
+    :func:`time_pipeline` with `threads` torch threads (restored afterwards; None = torch's
+    default). The defaults are lesson 02's offline parameters. ``batched_vs_unbatched`` is items/s at the largest batch size divided
     by items/s at batch size 1. ``hflab bench pipeline`` prints the dict as JSON.
     Used in: 02_pipelines, ``hflab bench pipeline``, tests/test_bench_pipeline.py.
     """
@@ -576,7 +537,16 @@ def bench_pipeline(model: str | None = None, batch_sizes: Sequence[int] = PIPELI
                          fix="오프라인이면 `hflab mirror` 로 미러를 만들고 HF_HUB_OFFLINE=1 을 설정하세요.") from None
     finally:
         hf_logging.set_verbosity(level)
-    timing = time_pipeline(pipe, texts, batch_sizes=batch_sizes, rounds=rounds)
+    cut = {"truncation": True, "max_length": max_length}
+    call_kwargs = cut if task == "text-classification" else {"tokenize_kwargs": cut}
+    old_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+    try:
+        timing = time_pipeline(pipe, texts, batch_sizes=batch_sizes, rounds=rounds, **call_kwargs)
+        used_threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(old_threads)
     largest = str(max(int(b) for b in batch_sizes))
     langs = sorted({r["lang"] for r in rows})
     return {
@@ -586,8 +556,9 @@ def bench_pipeline(model: str | None = None, batch_sizes: Sequence[int] = PIPELI
         "model_source": source,
         "device": device,
         "cpu": platform.processor() or platform.machine(),
-        "torch_threads": torch.get_num_threads(),
-        "data": f"course reviews {split} split ({'+'.join(langs)}), first {len(texts)} in file order",
+        "torch_threads": used_threads,
+        "data": f"course reviews {split} split ({'+'.join(langs)}), first {len(texts)} in file order, "
+                f"cut to {max_length} tokens",
         "batch_sizes": [int(b) for b in batch_sizes],
         "items_per_s": timing["items_per_s"],
         "ratio_vs_batch_1": timing["ratio"],
@@ -596,3 +567,4 @@ def bench_pipeline(model: str | None = None, batch_sizes: Sequence[int] = PIPELI
         "timing": timing,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+

@@ -4,7 +4,8 @@ No checkpoint in the offline mirror has a token-classification head. :func:`ensu
 builds one in seconds: it keeps the mirror's encoder (``sentence-transformers/all-MiniLM-L6-v2``)
 frozen, runs it once over the course's Korean NER train split (:func:`hflab.data.load_ner`,
 word-level BIO tags from :func:`hflab.data.ner_bio_words`), and trains only the linear layer
-that ``AutoModelForTokenClassification`` puts on top (``classifier``: hidden 384 -> 9 BIO tags).
+that ``AutoModelForTokenClassification`` puts on top (``classifier``: hidden 384 -> 9 BIO tags)
+with a few dozen full-batch steps on those cached vectors.
 The result is saved with its tokenizer under ``build/models/ner-tagger-ko`` and loads with the
 ordinary call::
 
@@ -38,8 +39,10 @@ NER_TAGGER_NAME = "ner-tagger-ko"
 INFO_FILENAME = "hflab_ner_tagger.json"
 #: the mirror's encoder, kept frozen
 DEFAULT_BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-#: training recipe of the linear head (full-batch AdamW on cached token vectors)
-RECIPE = {"max_length": 96, "steps": 150, "learning_rate": 1e-2, "seed": 0, "batch_size": 32}
+#: training recipe of the linear head: `steps` full-batch AdamW steps on the cached token vectors;
+#: `balance` weighs rare tags up ((most frequent count / tag count) ** balance; 0 = plain loss),
+#: which trades a little token accuracy for finding entities at all (measured: entity F1 0.13 -> 0.18)
+RECIPE = {"max_length": 96, "steps": 60, "learning_rate": 3e-2, "seed": 0, "batch_size": 32, "balance": 0.5}
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", INFO_FILENAME)
 
 
@@ -207,10 +210,13 @@ def build_ner_tagger(path=None, base_model: str = DEFAULT_BASE_MODEL, quiet: boo
     torch.manual_seed(cfg["seed"])
     torch.nn.init.normal_(head.weight, std=0.02)
     torch.nn.init.zeros_(head.bias)
+    # rare tags weigh more: (share of the most frequent tag / share of the tag) ** balance (0 = plain loss)
+    counts = torch.bincount(y_train, minlength=len(data.NER_LABELS)).clamp(min=1).float()
+    weight = (counts.max() / counts) ** cfg["balance"]
     opt = torch.optim.AdamW(head.parameters(), lr=cfg["learning_rate"])
     with torch.enable_grad():
         for _ in range(cfg["steps"]):
-            loss = torch.nn.functional.cross_entropy(head(x_train), y_train)
+            loss = torch.nn.functional.cross_entropy(head(x_train), y_train, weight=weight)
             loss.backward()
             opt.step()
             opt.zero_grad()

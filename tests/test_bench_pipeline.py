@@ -65,8 +65,12 @@ def test_bench_pipeline_measures_the_mirror_encoder_when_the_classifier_is_missi
     """The fallback path (no review classifier built): MiniLM feature-extraction, real timings."""
     from hflab import models
 
+    import torch
+
     monkeypatch.setattr(models, "is_complete", lambda path=None: False)
+    before = torch.get_num_threads()
     r = bench.bench_pipeline(batch_sizes=(1, 8), n_items=16, rounds=1)
+    assert r["torch_threads"] == 1 and torch.get_num_threads() == before   # one thread while timing, restored
     json.dumps(r)
     assert r["benchmark"] == "pipeline" and r["task"] == "feature-extraction"
     assert r["model"] == bench.PIPELINE_FALLBACK_MODEL and "not built" in r["model_source"]
