@@ -52,9 +52,11 @@ solutions: setup ## instructor notebooks into build/solutions
 grade: setup ## grade submissions: make grade DIR=submissions/
 	$(HFLAB) grade $(DIR)
 
-bench: setup ## the measured benchmarks as JSON (lora and serve arrive with lessons 09 and 11)
+bench: setup ## the measured benchmarks as JSON (pipeline batching, padding, LoRA vs full, serve batching)
 	HF_HUB_OFFLINE=1 $(HFLAB) bench pipeline
 	HF_HUB_OFFLINE=1 $(HFLAB) bench padding
+	HF_HUB_OFFLINE=1 $(HFLAB) bench lora
+	HF_HUB_OFFLINE=1 $(HFLAB) bench serve
 
 test-online: $(STAMP) ## the notebooks with their DEFAULT (Hub, GPU) parameters; needs internet + a GPU
 	$(HFLAB) course --online

@@ -8,6 +8,7 @@
     hflab bench WHAT        measured benchmarks as JSON (hflab.bench)
     hflab models            the course's own fine-tuned models (hflab.models)
     hflab hub               local practice hub (hflab.practice_hub)
+    hflab serve             local inference endpoint for InferenceClient (hflab.serve)
 """
 from __future__ import annotations
 
@@ -149,7 +150,37 @@ def bench_padding():
     _print_json(run())
 
 
-# `hflab bench lora`, `hflab bench serve` and `hflab serve` come with lessons 09 and 11.
+@bench_app.command("lora")
+def bench_lora():
+    """LoRA vs 전체 미세조정: 학습 파라미터 비율, 어댑터 크기, 최대 메모리, 스텝 시간 (SmolLM2-135M)."""
+    from .lora_bench import bench_lora as run
+
+    _print_json(run())
+
+
+@bench_app.command("serve")
+def bench_serve(clients: int = typer.Option(16, help="동시에 요청하는 클라이언트 수"),
+                requests: int = typer.Option(512, help="모드(동적 배칭 / 요청마다 실행)별 요청 수")):
+    """hflab serve: 동적 배칭 vs 요청마다 실행의 처리량, p50/p99 지연, 5xx 수."""
+    from .serve import bench_serve as run
+
+    _print_json(run(clients=clients, requests=requests))
+
+
+@app.command()
+def serve(model: str = typer.Option(..., help="Hub 모델 id 또는 로컬 폴더 (예: build/models/review-classifier)"),
+          task: str = typer.Option(..., help="작업: text-classification, feature-extraction, text-generation ..."),
+          port: int = typer.Option(8080, help="127.0.0.1 의 포트"),
+          rate_limit: Optional[str] = typer.Option(None, "--rate-limit", help="초당 요청 수 제한, 예: 5/s (넘으면 429)"),
+          host: str = typer.Option("127.0.0.1", help="교실에서 다른 컴퓨터가 접속하려면 0.0.0.0 (--api-key 필요)"),
+          api_key: Optional[str] = typer.Option(None, "--api-key", help="접속 키: InferenceClient(api_key=...) 로 보냄")):
+    """로컬 추론 엔드포인트: InferenceClient 가 그대로 말하는 HTTP 서버, 동적 배칭."""
+    from .serve import cli_serve
+
+    try:
+        cli_serve(model, task, port=port, rate_limit=rate_limit, host=host, api_key=api_key)
+    except HflabError as e:  # unknown task or model, port in use, network host without a key
+        _fail(e)
 
 
 @app.command()

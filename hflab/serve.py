@@ -1936,14 +1936,21 @@ def disallow_local_requests() -> None:
 # CLI
 # ==================================================================================================
 def cli_serve(model: str, task: str, port: int = 8080, rate_limit=None, *, host: str = "127.0.0.1",
-              max_batch_size: int = 32) -> None:
-    """``hflab serve --model ID --task TASK [--port] [--rate-limit N/s]``: serve in the foreground until Ctrl+C.
+              max_batch_size: int = 32, api_key: str | None = None) -> None:
+    """``hflab serve --model ID --task TASK [--port] [--rate-limit N/s] [--host H --api-key K]``: serve until Ctrl+C.
 
+    A classroom server reachable from other machines (`host` not a loopback address) must have an
+    `api_key`: students then pass it as ``InferenceClient(base_url=..., api_key=KEY)``.
     Used in: ``hflab serve``.
     """
+    if host not in _LOOPBACK and not api_key:
+        raise ServeError(f"{host} 에서 열면 같은 네트워크의 누구나 접속할 수 있습니다. 접속 키가 필요합니다.",
+                         fix="--api-key 로 키를 정하고 학생들에게 알려 주세요 (예: --api-key $(python -c "
+                             "'import secrets; print(secrets.token_urlsafe(12))'))")
     if model is not None and Path(str(model)).expanduser().is_dir():
         model = str(Path(str(model)).expanduser().resolve())
-    ep = LocalEndpoint(model, task, port=port, rate_limit=rate_limit, host=host, max_batch_size=max_batch_size)
+    ep = LocalEndpoint(model, task, port=port, rate_limit=rate_limit, host=host, max_batch_size=max_batch_size,
+                       api_keys={api_key: "granted"} if api_key else None)
     print(f"모델을 불러옵니다: {ep.model} ({ep.task}) ...", flush=True)
     ep.start()
     limit = f"초당 {ep.rate_limit:g}회" if ep.rate_limit else "없음"
