@@ -93,6 +93,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qs, quote, unquote
 
+from . import _threaded_server
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["PracticeHub", "serve_forever", "create_app", "DEFAULT_USER", "default_root"]
@@ -1501,37 +1503,21 @@ class PracticeHub:
         """Start serving in a background thread; returns ``self`` (``.endpoint`` is then known)."""
         if self.running:
             return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            from .errors import HflabError
+        from .errors import HflabError
 
+        try:
+            sock = _threaded_server.bind(self.host, self.port)
+        except OSError:
             raise HflabError(
                 f"연습 허브가 {self.host}:{self.port} 포트를 열 수 없습니다 (이미 사용 중).",
                 fix="PracticeHub(port=0) 으로 빈 포트를 쓰거나, 이전에 시작한 허브를 hub.stop() 으로 멈추세요.",
             ) from None
         self.port = sock.getsockname()[1]
         self._server = self._make_server()
-        server = self._server
-
-        def run() -> None:
-            try:
-                server.run(sockets=[sock])
-            except Exception as e:  # pragma: no cover - logged, start() reports the failure
-                logger.warning("practice hub stopped: %s", type(e).__name__)
-
-        self._thread = threading.Thread(target=run, name=f"practice-hub-{self.port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                from .errors import HflabError
-
-                raise HflabError("연습 허브를 시작하지 못했습니다.", fix="hflab doctor 로 fastapi/uvicorn 설치를 확인하세요.")
-            time.sleep(0.01)
+        try:
+            self._thread = _threaded_server.run_in_thread(self._server, sock, f"practice-hub-{self.port}", timeout)
+        except RuntimeError:
+            raise HflabError("연습 허브를 시작하지 못했습니다.", fix="hflab doctor 로 fastapi/uvicorn 설치를 확인하세요.") from None
         logger.info("practice hub serving on %s (root %s)", self.endpoint, self.root)
         if activate:
             self.activate(export_token=export_token)
@@ -1541,16 +1527,9 @@ class PracticeHub:
         """Stop the server (and undo :meth:`activate` if this hub is the active one)."""
         if _ACTIVE is self:
             self.deactivate()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
+        _threaded_server.stop(self._server, self._thread, timeout)
         self._thread = None
         self._server = None
-        with contextlib.suppress(Exception):
-            from huggingface_hub.utils import close_session
-
-            close_session()  # drop keep-alive connections to the stopped server
 
     def __enter__(self) -> "PracticeHub":
         return self.start()

@@ -61,7 +61,6 @@ import json
 import logging
 import math
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -72,6 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import _threaded_server
 from .errors import HflabError
 
 logger = logging.getLogger(__name__)
@@ -1782,51 +1782,28 @@ class LocalEndpoint:
             self.load()
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.host, self.port))
+            sock = _threaded_server.bind(self.host, self.port)
         except OSError:
-            sock.close()
             raise ServeError(f"{self.host}:{self.port} 포트를 열 수 없습니다 (이미 사용 중).",
                              fix="port=0 으로 빈 포트를 쓰거나, 먼저 띄운 엔드포인트를 ep.stop() 으로 멈추세요.") from None
         self.port = sock.getsockname()[1]
         app = create_app(self.state)
         config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on",
                                 timeout_keep_alive=30, timeout_graceful_shutdown=2)
-        self._server = server = uvicorn.Server(config)
-
-        def run() -> None:
-            try:
-                server.run(sockets=[sock])
-            except Exception as e:  # pragma: no cover - start() reports it
-                logger.warning("hflab serve stopped: %s", type(e).__name__)
-            finally:
-                with contextlib.suppress(OSError):
-                    sock.close()
-
-        self._thread = threading.Thread(target=run, name=f"hflab-serve-{self.port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise ServeError("로컬 엔드포인트를 시작하지 못했습니다.", fix="hflab doctor 로 fastapi/uvicorn 설치를 확인하세요.")
-            time.sleep(0.01)
+        self._server = uvicorn.Server(config)
+        try:
+            self._thread = _threaded_server.run_in_thread(self._server, sock, f"hflab-serve-{self.port}", timeout)
+        except RuntimeError:
+            raise ServeError("로컬 엔드포인트를 시작하지 못했습니다.", fix="hflab doctor 로 fastapi/uvicorn 설치를 확인하세요.") from None
         logger.info("hflab serve: %s (%s) on %s", self.model_id, self.task, self.url)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving (running generations are cancelled)."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
+        _threaded_server.stop(self._server, self._thread, timeout)
         self._thread = None
         self._server = None
-        with contextlib.suppress(Exception):
-            from huggingface_hub.utils import close_session
-
-            close_session()  # drop keep-alive connections to the stopped server
 
     def __enter__(self) -> "LocalEndpoint":
         return self.start()
