@@ -488,7 +488,7 @@ def time_pipeline(pipe: Callable, texts: Sequence[str], batch_sizes: Sequence[in
 
 
 def bench_pipeline(model: str | None = None, batch_sizes: Sequence[int] = PIPELINE_BATCH_SIZES,
-                   n_items: int = 64, rounds: int = 2, split: str = "test", max_length: int = 64,
+                   n_items: int = 64, rounds: int = 2, split: str = "test", max_length: int = 96,
                    threads: int | None = 1) -> dict:
     """Batched vs unbatched pipeline throughput (items/s) on the course reviews.
 
@@ -497,7 +497,7 @@ def bench_pipeline(model: str | None = None, batch_sizes: Sequence[int] = PIPELI
     mirror's MiniLM as a ``feature-extraction`` pipeline (nothing is trained here). A path or
     Hub id given as `model` is used as a ``text-classification`` pipeline. The texts are the
     first `n_items` reviews of `split` (Korean and English mixed, in file order), cut to
-    `max_length` tokens (the review classifier is trained on 64); the timing is
+    `max_length` tokens (the review classifier is trained on 96, :data:`hflab.models.RECIPE`); the timing is
     :func:`time_pipeline` with `threads` torch threads (restored afterwards; None = torch's
     default). The defaults are lesson 02's offline parameters. ``batched_vs_unbatched`` is items/s at the largest batch size divided
     by items/s at batch size 1. ``hflab bench pipeline`` prints the dict as JSON.

@@ -85,7 +85,7 @@ def test_ensure_review_classifier_gives_a_pipeline_ready_folder():
     assert set(info["test_accuracy"]) >= {"en", "ko"} and info["train_seconds"] > 0
     assert info["test_examples"]["en"] > 0 and info["test_examples"]["ko"] > 0
     assert 0.0 <= info["test_accuracy"]["ko"] <= 1.0
-    assert info["test_accuracy"]["en"] >= 0.8, info  # the same bar lesson 08 asserts for its own run
+    assert info["test_accuracy"]["en"] >= 0.85, info  # the same bar lesson 08 asserts for its own run
 
     clf = pipeline("text-classification", model=str(path))
     assert clf.model.config.id2label == {0: "negative", 1: "positive"}

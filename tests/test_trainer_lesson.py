@@ -9,7 +9,8 @@
    no tolerance is needed, and none is used.
 2. When the notebook has been executed (tests/test_notebooks.py writes build/test/, `make course`
    build/course/), its headline values must say the same for the real run, and the English test
-   accuracy must be at least 0.80 (the offline MiniLM stops just under 0.85 whatever the recipe).
+   accuracy must be at least 0.85 (issue 12; offline MiniLM needs MAX_LENGTH 96: at 64 it cut 8% of
+   the English reviews and stopped at 0.844).
 3. Static checks: the current API names are used and the seed's mistakes are not.
 """
 from __future__ import annotations
@@ -128,5 +129,5 @@ def test_executed_notebook_shows_resume_equality_and_english_accuracy():
     assert v["resume_global_step"] == v["uninterrupted_global_step"], (path, v)
     assert v["resume_same_history"] is True and v["resume_max_weight_diff"] == 0.0, (path, v)
     assert v["resume_eval_accuracy"] == v["uninterrupted_eval_accuracy"], (path, v)
-    assert v["en_accuracy"] >= 0.80, (path, v)
+    assert v["en_accuracy"] >= 0.85, (path, v)
     assert 0.0 <= v["ko_accuracy"] <= 1.0 and "한국어" in head["text"]
