@@ -1262,6 +1262,7 @@ def create_app(state: _State):
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, Response, StreamingResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 
     engine = state.engine
 
@@ -1368,11 +1369,16 @@ def create_app(state: _State):
             raise _bad(f"요청 본문이 너무 큽니다 ({int(declared)} 바이트 > {state.max_body_bytes}).",
                        "payload too large", 413)
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > state.max_body_bytes:
-                raise _bad(f"요청 본문이 너무 큽니다 (> {state.max_body_bytes} 바이트).", "payload too large", 413)
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > state.max_body_bytes:
+                    raise _bad(f"요청 본문이 너무 큽니다 (> {state.max_body_bytes} 바이트).", "payload too large", 413)
+                chunks.append(chunk)
+        except ClientDisconnect:
+            # the client hung up half-way through its body (httptools reports it, h11 did not): nobody
+            # reads the answer; 499 (nginx's "client closed request") keeps it out of the 5xx count
+            raise RequestError(499, "클라이언트가 요청 본문을 보내다 연결을 끊었습니다.", "client closed request") from None
         raw = b"".join(chunks)
         if not raw.strip():
             raise _bad("요청 본문이 비어 있습니다. JSON 을 보내세요: {\"inputs\": \"...\"}.", "empty body", 400)
@@ -1746,6 +1752,28 @@ class LocalEndpoint:
     def max_wait_ms(self, value: float) -> None:
         self.state.max_wait_ms = float(value)
 
+    @property
+    def http_stack(self) -> str:
+        """What uvicorn serves with, e.g. ``"uvicorn 0.54.0 (httptools, uvloop)"``.
+
+        uvicorn's "auto" takes the C parser httptools and the libuv loop uvloop when they are installed
+        (hflab pins both) and falls back to pure-Python h11 and asyncio; ``hflab bench serve`` reports
+        it because the per-request HTTP cost bounds what dynamic batching can gain.
+        """
+        import importlib.util
+
+        import uvicorn
+
+        http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+        if self._server is not None:
+            cfg = self._server.config
+            if cfg.http != "auto":
+                http = cfg.http if isinstance(cfg.http, str) else cfg.http.__name__
+            if cfg.loop != "auto":
+                loop = cfg.loop
+        return f"uvicorn {uvicorn.__version__} ({http}, {loop})"
+
     # -- lifecycle ----------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
@@ -1789,6 +1817,7 @@ class LocalEndpoint:
                              fix="port=0 으로 빈 포트를 쓰거나, 먼저 띄운 엔드포인트를 ep.stop() 으로 멈추세요.") from None
         self.port = sock.getsockname()[1]
         app = create_app(self.state)
+        # http/loop "auto" (uvicorn's default): httptools + uvloop when installed, h11 + asyncio otherwise
         config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on",
                                 timeout_keep_alive=30, timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
@@ -2123,7 +2152,8 @@ def bench_serve(clients: int = 16, requests: int = 512, *, model: str | None = N
     mode (course reviews of at most `max_tokens` tokens), in `rounds` interleaved rounds, to the same
     server with ``max_batch_size`` = `max_batch_size` and = 1. Returns throughput, p50/p99 latency and
     status counts of both modes, ``speedup`` (batched / per-request throughput), ``total_requests`` and
-    ``errors_5xx`` over both modes, and ``meets_3x``. The CLI prints it as JSON.
+    ``errors_5xx`` over both modes, ``meets_3x``, and ``server`` (uvicorn's HTTP parser and event loop,
+    :attr:`LocalEndpoint.http_stack`). The CLI prints it as JSON.
     Used in: ``hflab bench serve``, tests/test_serve.py.
     """
     import platform
@@ -2143,6 +2173,7 @@ def bench_serve(clients: int = 16, requests: int = 512, *, model: str | None = N
     return {
         "benchmark": "serve", "model": ep.model_id, "task": ep.task, "device": ep.engine.device,
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "torch_threads": threads,
+        "server": ep.http_stack,
         "inputs": f"course reviews of at most {max_tokens} tokens ({len(texts)} texts, ko+en)",
         "clients": clients, "requests_per_mode": requests, "rounds": rounds, "max_wait_ms": max_wait_ms,
         "dynamic_batching": a, "per_request": b,

@@ -382,6 +382,19 @@ def test_bench_serve_reports_both_modes_as_json():
     assert res["speedup"] > 1 and res["meets_3x"] == (res["speedup"] >= 3)
 
 
+@pytest.mark.timeout(600)
+def test_bench_serve_defaults_meet_the_3x_bar():
+    """Issue 15's bar, measured as `hflab bench serve` runs it: the lesson-08 classifier, 16 clients,
+    512 requests per mode in 4 interleaved rounds. Measured 3.8-4.0x on 2 idle cores with httptools and
+    uvloop (2.4-2.6x on h11 + asyncio, which is why hflab pins them)."""
+    res = serve.bench_serve()
+    json.dumps(res)
+    assert "httptools" in res["server"] and res["clients"] == 16, res["server"]
+    assert res["total_requests"] >= 1000 and res["errors_5xx"] == 0, res
+    assert res["dynamic_batching"]["latency_ms_p99"] >= res["dynamic_batching"]["latency_ms_p50"] > 0
+    assert res["speedup"] >= 3.0 and res["meets_3x"], (res["speedup"], res["speedup_by_round"])
+
+
 def test_cli_serve_rejects_a_bad_task_in_korean():
     with pytest.raises(ServeError, match="작업"):
         serve.cli_serve(EMBED, "translation", port=0)
