@@ -129,6 +129,22 @@ def review_classifier_info(path=None) -> dict | None:
         return None
 
 
+def recipe_differences(path=None) -> dict:
+    """``{setting: (recorded, current)}`` where the saved MiniLM classifier's recipe differs from :data:`RECIPE`.
+
+    Only for the offline base model (:data:`DEFAULT_BASE_MODEL`): a classifier fine-tuned from another
+    checkpoint (Colab's defaults, a learner's experiment) has its own recipe and is left alone. A folder
+    kept in a long-lived ``build/`` from before a recipe change shows up here; :func:`ensure_review_classifier`
+    says so and ``hflab models --force`` retrains it.
+    Used in: :func:`ensure_review_classifier`, tests/test_models.py.
+    """
+    info = review_classifier_info(path) or {}
+    if info.get("base_model") != DEFAULT_BASE_MODEL:
+        return {}
+    recorded = info.get("recipe") or {}
+    return {k: (recorded[k], RECIPE[k]) for k in RECIPE if k in recorded and recorded[k] != RECIPE[k]}
+
+
 def write_review_classifier_info(
     path,
     *,
@@ -354,3 +370,8 @@ def _say_existing(target: Path) -> None:
               f"한국어 {acc.get('ko', float('nan')):.3f}; 학습: {info.get('trained_by')})")
     else:
         print(f"리뷰 분류기: {target}")
+    diff = recipe_differences(target)
+    if diff:
+        print("  주의: 지금 레시피(hflab.models.RECIPE)와 다르게 학습된 분류기입니다 ("
+              + ", ".join(f"{k} {old} → {new}" for k, (old, new) in diff.items())
+              + "). 다시 학습하려면: hflab models --force")
