@@ -49,7 +49,7 @@ def pad_fraction(batches) -> float:
     `batches` is one collated batch (a dict with ``attention_mask``), one mask (tensor / nested
     list of 0 and 1), or an iterable of batches (e.g. one epoch: ``list(dataloader)``), in which
     case the share is over all positions of all batches.
-    Used in: 07_collators, ``hflab bench padding``.
+    Used in: 02_pipelines, 07_collators, ``hflab bench padding``.
     """
     import torch
 
@@ -82,7 +82,7 @@ def pad_fraction(batches) -> float:
 def padded_tokens(batches: Iterable) -> int:
     """Number of positions (real + padding) the model computes over, summed over batches.
 
-    Used in: 07_collators, ``hflab bench padding``.
+    Used in: 02_pipelines, 07_collators, ``hflab bench padding``.
     """
     return sum(int(_mask_of(b).numel()) for b in batches)
 

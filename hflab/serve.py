@@ -1752,28 +1752,6 @@ class LocalEndpoint:
     def max_wait_ms(self, value: float) -> None:
         self.state.max_wait_ms = float(value)
 
-    @property
-    def http_stack(self) -> str:
-        """What uvicorn serves with, e.g. ``"uvicorn 0.54.0 (httptools, uvloop)"``.
-
-        uvicorn's "auto" takes the C parser httptools and the libuv loop uvloop when they are installed
-        (hflab pins both) and falls back to pure-Python h11 and asyncio; ``hflab bench serve`` reports
-        it because the per-request HTTP cost bounds what dynamic batching can gain.
-        """
-        import importlib.util
-
-        import uvicorn
-
-        http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-        if self._server is not None:
-            cfg = self._server.config
-            if cfg.http != "auto":
-                http = cfg.http if isinstance(cfg.http, str) else cfg.http.__name__
-            if cfg.loop != "auto":
-                loop = cfg.loop
-        return f"uvicorn {uvicorn.__version__} ({http}, {loop})"
-
     # -- lifecycle ----------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
@@ -2141,6 +2119,23 @@ def short_review_texts(tokenizer, max_tokens: int = 12) -> list[str]:
     return texts
 
 
+def http_stack() -> str:
+    """What uvicorn's "auto" serves with here, e.g. ``"uvicorn 0.54.0 (httptools, uvloop)"``.
+
+    Asks uvicorn's own auto choices (the C parser httptools and the libuv loop uvloop when installed,
+    hflab pins both; else pure-Python h11 and asyncio). ``hflab bench serve`` reports it because the
+    per-request HTTP cost bounds what dynamic batching can gain.
+    Used in: :func:`bench_serve`.
+    """
+    import uvicorn
+    from uvicorn.loops.auto import auto_loop_factory
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    http = AutoHTTPProtocol.__module__.rsplit(".", 1)[-1].removesuffix("_impl")
+    loop = auto_loop_factory().__module__.split(".")[0]
+    return f"uvicorn {uvicorn.__version__} ({http}, {loop})"
+
+
 def bench_serve(clients: int = 16, requests: int = 512, *, model: str | None = None,
                 task: str = "text-classification", rounds: int = 4, max_batch_size: int = 32,
                 max_wait_ms: float = 2.0, threads: int | None = 1, max_tokens: int = 8) -> dict:
@@ -2153,7 +2148,7 @@ def bench_serve(clients: int = 16, requests: int = 512, *, model: str | None = N
     server with ``max_batch_size`` = `max_batch_size` and = 1. Returns throughput, p50/p99 latency and
     status counts of both modes, ``speedup`` (batched / per-request throughput), ``total_requests`` and
     ``errors_5xx`` over both modes, ``meets_3x``, and ``server`` (uvicorn's HTTP parser and event loop,
-    :attr:`LocalEndpoint.http_stack`). The CLI prints it as JSON.
+    see :func:`http_stack`). The CLI prints it as JSON.
     Used in: ``hflab bench serve``, tests/test_serve.py.
     """
     import platform
@@ -2173,7 +2168,7 @@ def bench_serve(clients: int = 16, requests: int = 512, *, model: str | None = N
     return {
         "benchmark": "serve", "model": ep.model_id, "task": ep.task, "device": ep.engine.device,
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "torch_threads": threads,
-        "server": ep.http_stack,
+        "server": http_stack(),
         "inputs": f"course reviews of at most {max_tokens} tokens ({len(texts)} texts, ko+en)",
         "clients": clients, "requests_per_mode": requests, "rounds": rounds, "max_wait_ms": max_wait_ms,
         "dynamic_batching": a, "per_request": b,
