@@ -170,16 +170,23 @@ def bench_serve(clients: int = typer.Option(16, help="동시에 요청하는 클
 @app.command()
 def serve(model: str = typer.Option(..., help="Hub 모델 id 또는 로컬 폴더 (예: build/models/review-classifier)"),
           task: str = typer.Option(..., help="작업: text-classification, feature-extraction, text-generation ..."),
-          port: int = typer.Option(8080, help="127.0.0.1 의 포트"),
+          port: int = typer.Option(8080, help="포트 (0 = 빈 포트)"),
           rate_limit: Optional[str] = typer.Option(None, "--rate-limit", help="초당 요청 수 제한, 예: 5/s (넘으면 429)"),
-          host: str = typer.Option("127.0.0.1", help="교실에서 다른 컴퓨터가 접속하려면 0.0.0.0 (--api-key 필요)"),
-          api_key: Optional[str] = typer.Option(None, "--api-key", help="접속 키: InferenceClient(api_key=...) 로 보냄")):
-    """로컬 추론 엔드포인트: InferenceClient 가 그대로 말하는 HTTP 서버, 동적 배칭."""
-    from .serve import cli_serve
+          host: str = typer.Option("127.0.0.1", help="교실에서 다른 컴퓨터가 접속하려면 0.0.0.0 (접속 키 필요)"),
+          api_key_file: Optional[Path] = typer.Option(
+              None, "--api-key-file",
+              help="접속 키 파일 (한 줄에 키 하나, chmod 600). 환경 변수 HFLAB_SERVE_API_KEY 로도 줄 수 있습니다"),
+          api_key: Optional[str] = typer.Option(None, "--api-key", hidden=True)):
+    """로컬 추론 엔드포인트: InferenceClient·OpenAI 클라이언트가 그대로 말하는 HTTP 서버, 동적 배칭."""
+    from .serve import API_KEY_ENV, ServeError, cli_serve
 
     try:
-        cli_serve(model, task, port=port, rate_limit=rate_limit, host=host, api_key=api_key)
-    except HflabError as e:  # unknown task or model, port in use, network host without a key
+        if api_key is not None:  # the old option: a key on the command line is visible to everyone in `ps`
+            raise ServeError("--api-key 로 명령줄에 쓴 키는 같은 컴퓨터의 누구나 ps 로 볼 수 있어 받지 않습니다.",
+                             fix=f"키를 파일에 두고 --api-key-file 로 넘기거나 (chmod 600), 환경 변수 {API_KEY_ENV} 에 "
+                                 "넣으세요. 이미 명령줄에 쓴 키는 새로 만드세요.")
+        cli_serve(model, task, port=port, rate_limit=rate_limit, host=host, api_key_file=api_key_file)
+    except HflabError as e:  # unknown task or model, port in use, network host without a key, bad key file
         _fail(e)
 
 

@@ -33,7 +33,9 @@ Routes (``ep.url`` = ``http://127.0.0.1:PORT``):
   ``[{"generated_text"[, "details"]}]``, and with ``"stream": true`` server-sent events
   ``data:{"index", "token": {...}, "generated_text", "details"}``.
 * ``POST /v1/chat/completions`` (also under ``/models/{model_id}/``): OpenAI chat completions;
-  ``stream=true`` sends ``data: {chunk}`` lines and ends with ``data: [DONE]``.
+  ``stream=true`` sends ``data: {chunk}`` lines and ends with ``data: [DONE]``. ``GET /v1/models`` lists the
+  served model (``{"object": "list", "data": [{"id", "object": "model", ...}]}``) and ``GET /v1/models/{id}``
+  shows it, so the official ``openai`` client works with ``OpenAI(base_url=ep.url + "/v1", api_key=...)``.
 * ``GET /health`` (200 when the model is loaded, 503 while it loads), ``GET /info`` (model info, like
   TGI's ``/info``), ``GET /stats`` (requests per status, batches, batch sizes).
 
@@ -43,7 +45,9 @@ as one forward pass (one ``generate`` call). Requests that arrive while a batch 
 so the HTTP work of one batch overlaps the model work of the other. ``max_batch_size=1`` is per-request execution with the same
 code (``hflab bench serve`` compares the two).
 
-Errors use the ``{"error": ...}`` body the client reads (Korean, then English): 400 malformed JSON or
+Errors use the ``{"error": "...", "error_type": ...}`` body ``InferenceClient`` reads on the Inference-API
+routes, and OpenAI's ``{"error": {"message", "type", "param", "code"}}`` on ``/v1/*`` (the message is Korean,
+then English, in both): 400 malformed JSON or
 wrong task / unknown parameter, 413 body too large, 422 values out of range (empty or oversized
 inputs, too many tokens), 401 missing/invalid key and 403 gated (``api_keys=``), 404 unknown model
 (``X-Error-Code: RepoNotFound``, so the client raises ``RepositoryNotFoundError``), 429 past
@@ -57,6 +61,7 @@ import asyncio
 import collections
 import contextlib
 import copy
+import hmac
 import json
 import logging
 import math
@@ -83,6 +88,8 @@ __all__ = [
     "disallow_local_requests",
     "create_app",
     "cli_serve",
+    "load_api_keys",
+    "API_KEY_ENV",
     "bench_serve",
     "parse_rate_limit",
     "normalize_task",
@@ -158,20 +165,51 @@ class RequestError(Exception):
     """An HTTP error answer: ``status``, a Korean + English ``message``, extra ``headers``."""
 
     def __init__(self, status: int, ko: str, en: str, *, headers: Mapping[str, str] | None = None,
-                 error_type: str | None = None, extra: Mapping[str, Any] | None = None):
+                 error_type: str | None = None, extra: Mapping[str, Any] | None = None, code: str | None = None):
         self.status = int(status)
+        self.code = code  # the OpenAI error code, when not the status's usual one (_OPENAI_ERRORS)
         self.message = f"{ko} ({en})" if en else ko
         self.headers = dict(headers or {})
         self.error_type = error_type
         self.extra = dict(extra or {})
         super().__init__(self.message)
 
-    def body(self) -> dict:
-        out = {"error": self.message}
-        if self.error_type:
-            out["error_type"] = self.error_type
+    def body(self, openai: bool = False) -> dict:
+        """The JSON body: ``{"error": message, "error_type": ...}`` (what ``InferenceClient`` reads on the
+        Inference-API routes), or with ``openai=True`` ``{"error": {"message", "type", "param", "code"}}``
+        (what OpenAI-style clients read on ``/v1/*``). The Korean message comes first in both."""
+        if openai:
+            kind, code = _OPENAI_ERRORS.get(self.status, ("server_error" if self.status >= 500
+                                                          else "invalid_request_error", None))
+            out = {"error": {"message": self.message, "type": kind, "param": None,
+                             "code": self.code or code}}
+        else:
+            out = {"error": self.message}
+            if self.error_type:
+                out["error_type"] = self.error_type
         out.update(self.extra)
         return out
+
+
+#: OpenAI error ``type`` and ``code`` per status (``openai.APIStatusError.type`` / ``.code``)
+_OPENAI_ERRORS = {
+    400: ("invalid_request_error", "bad_request"),
+    401: ("authentication_error", "invalid_api_key"),
+    403: ("permission_error", "model_access_pending"),
+    404: ("not_found_error", "model_not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    413: ("invalid_request_error", "payload_too_large"),
+    422: ("invalid_request_error", "invalid_value"),
+    429: ("rate_limit_error", "rate_limit_exceeded"),
+    499: ("invalid_request_error", "client_closed_request"),
+    500: ("server_error", "internal_error"),
+    503: ("server_error", "model_loading"),
+}
+
+
+def _is_openai_path(path: str) -> bool:
+    """``/v1/...`` (and ``/chat/completions``, ``/models/ID/v1/...``): the routes OpenAI-style clients call."""
+    return path == "/v1" or path.startswith("/v1/") or "/v1/" in path or path.rstrip("/") == "/chat/completions"
 
 
 def _bad(ko: str, en: str, status: int = 400, **kw) -> RequestError:
@@ -1277,28 +1315,30 @@ def create_app(state: _State):
 
     app = FastAPI(title="hflab serve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
-    def error_response(err: RequestError) -> JSONResponse:
-        return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+    def error_response(err: RequestError, openai: bool = False) -> JSONResponse:
+        return JSONResponse(err.body(openai=openai), status_code=err.status, headers=err.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, exc):
         if exc.status_code == 404:
-            err = _bad("이 주소(경로)는 없습니다. POST / , POST /v1/chat/completions, GET /info, GET /health 를 쓰세요.",
-                       f"Not found: {request.url.path}", 404)
+            err = _bad("이 주소(경로)는 없습니다. POST / , POST /v1/chat/completions, GET /v1/models, GET /info, "
+                       "GET /health 를 쓰세요.", f"Not found: {request.url.path}", 404, code="not_found")
         elif exc.status_code == 405:
             err = _bad(f"이 경로는 {request.method} 요청을 받지 않습니다.", f"Method {request.method} not allowed", 405)
         else:
             err = RequestError(exc.status_code, "요청을 처리할 수 없습니다.", str(exc.detail))
-        return error_response(err)
+        return error_response(err, _is_openai_path(request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, exc):
-        return error_response(_bad("요청 형식이 올바르지 않습니다.", "invalid request", 422))
+        return error_response(_bad("요청 형식이 올바르지 않습니다.", "invalid request", 422),
+                              _is_openai_path(request.url.path))
 
     @app.exception_handler(Exception)
     async def unexpected(request, exc):  # a bug in a handler: answer 500, keep serving
         logger.warning("hflab serve: unexpected %s: %s", type(exc).__name__, exc)
-        return error_response(RequestError(500, f"서버 내부 오류: {type(exc).__name__}", "internal server error"))
+        return error_response(RequestError(500, f"서버 내부 오류: {type(exc).__name__}", "internal server error"),
+                              _is_openai_path(request.url.path))
 
     # -- shared checks -----------------------------------------------------------------------------
     def check_auth(request: Request) -> None:
@@ -1306,9 +1346,10 @@ def create_app(state: _State):
             return
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        access = state.api_keys.get(key) if key else None
+        access = _lookup_key(state.api_keys, key) if key else None
         if access is None:
-            raise RequestError(401, "API 키가 없거나 올바르지 않습니다. 강사에게 받은 키를 token= 으로 넘기세요.",
+            raise RequestError(401, "API 키가 없거나 올바르지 않습니다. 강사에게 받은 키를 api_key= 로 넘기세요 "
+                                    "(InferenceClient(base_url=..., api_key=키), OpenAI(base_url=.../v1, api_key=키)).",
                                "Invalid credentials in Authorization header")
         if access != "granted":
             raise RequestError(
@@ -1410,17 +1451,17 @@ def create_app(state: _State):
             return stream_generation(job)
         return await run_job(job, lambda res: tgi_output(job, res) if job.kind == "generate" else res)
 
-    async def run_job(job: Job, render):
+    async def run_job(job: Job, render, openai: bool = False):
         fut = state.batcher.submit(job)
         try:
             result = await fut
         except RequestError as e:
-            return error_response(e)
+            return error_response(e, openai)
         except asyncio.CancelledError:
             job.cancelled = True
             raise
         if isinstance(result, RequestError):
-            return error_response(result)
+            return error_response(result, openai)
         return Response(_dumps(render(result)), media_type="application/json")
 
     def tgi_output(job: Job, res: dict) -> list:
@@ -1471,6 +1512,7 @@ def create_app(state: _State):
 
     # -- chat completions ----------------------------------------------------------------------------
     async def chat(request: Request, model_id: str | None = None):
+        openai = _is_openai_path(request.url.path)
         try:
             check_auth(request)
             check_model(model_id)
@@ -1479,7 +1521,7 @@ def create_app(state: _State):
             await ensure_loaded()
             job = engine.parse_chat(body)
         except RequestError as e:
-            return error_response(e)
+            return error_response(e, openai)
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         base = {"id": cid, "created": created, "model": engine.model_id, "system_fingerprint": _SERVER_NAME}
@@ -1493,7 +1535,7 @@ def create_app(state: _State):
                     "usage": {"prompt_tokens": res["n_prompt"], "completion_tokens": res["n_new"],
                               "total_tokens": res["n_prompt"] + res["n_new"]}}
 
-        return await run_job(job, render)
+        return await run_job(job, render, openai)
 
     def stream_chat(job: Job, base: dict):
         job.events = asyncio.Queue()
@@ -1544,8 +1586,10 @@ def create_app(state: _State):
                                                    "total_tokens": n_p + n_c}, choices=False)
                         yield b"data: [DONE]\n\n"
                         return
-                    else:
-                        yield b"data: " + json.dumps({"error": payload, "error_type": "generation"}).encode() + b"\n\n"
+                    else:  # the OpenAI shape: the openai client raises APIError with this message
+                        err = {"error": {"message": f"생성 중 오류가 났습니다 ({payload})", "type": "server_error",
+                                         "param": None, "code": "generation_error"}}
+                        yield b"data: " + json.dumps(err, ensure_ascii=False).encode("utf-8") + b"\n\n"
                         return
             finally:
                 job.cancelled = True
@@ -1562,6 +1606,30 @@ def create_app(state: _State):
     @app.post("/chat/completions")
     async def chat_root(request: Request):
         return await chat(request)
+
+    def model_object() -> dict:
+        d = {"id": engine.model_id, "object": "model", "created": int(state.started), "owned_by": _SERVER_NAME,
+             "task": engine.task}
+        if state.loaded:
+            d["max_model_len"] = engine.max_length()
+        return d
+
+    @app.get("/v1/models")
+    async def list_models(request: Request):  # OpenAI / vLLM / TGI: the first call many OpenAI-style tools make
+        try:
+            check_auth(request)
+        except RequestError as e:
+            return error_response(e, True)
+        return JSONResponse({"object": "list", "data": [model_object()]})
+
+    @app.get("/v1/models/{model_id:path}")
+    async def get_model(request: Request, model_id: str):
+        try:
+            check_auth(request)
+            check_model(model_id)
+        except RequestError as e:
+            return error_response(e, True)
+        return JSONResponse(model_object())
 
     @app.get("/health")
     async def health():
@@ -1590,7 +1658,7 @@ def create_app(state: _State):
     async def root_get():
         return JSONResponse({"server": _SERVER_NAME, "model_id": engine.model_id, "task": engine.task,
                              "routes": ["POST /", "POST /models/{model_id}", "POST /v1/chat/completions",
-                                        "GET /health", "GET /info", "GET /stats"]})
+                                        "GET /v1/models", "GET /health", "GET /info", "GET /stats"]})
 
     @app.api_route("/models/{rest:path}", methods=["GET", "POST"])
     async def models_route(request: Request, rest: str):
@@ -1661,6 +1729,77 @@ def _check_api_keys(api_keys) -> None:
     if bad or not all(isinstance(k, str) and k for k in api_keys):
         raise ServeError("api_keys 는 {키(문자열): 'granted' 또는 'pending'} 이어야 합니다.",
                          fix="예: api_keys={secrets.token_urlsafe(16): 'granted'}")
+
+
+def _lookup_key(api_keys: Mapping[str, str], presented: str) -> str | None:
+    """The access (``"granted"`` / ``"pending"``) of the key `presented`, or None.
+
+    Compares against every key with :func:`hmac.compare_digest` and never stops early, so the answer's
+    timing says nothing about how much of a key was right (a dict lookup hashes and compares the
+    string, which leaks timing).
+    """
+    given = presented.encode("utf-8")
+    found = None
+    for key, access in api_keys.items():
+        if hmac.compare_digest(key.encode("utf-8"), given) and found is None:
+            found = access
+    return found
+
+
+#: the environment variable ``hflab serve`` reads its classroom key from
+API_KEY_ENV = "HFLAB_SERVE_API_KEY"
+_MIN_KEY_CHARS = 12
+_NEW_KEY = "python -c \"import secrets; print(secrets.token_urlsafe(16))\""
+
+
+def load_api_keys(api_key_file: str | os.PathLike | None = None, *,
+                  env: Mapping[str, str] | None = None) -> dict[str, str] | None:
+    """The classroom keys of ``hflab serve``: from the environment variable ``HFLAB_SERVE_API_KEY`` and/or
+    a key file (one key per line, ``#`` comments), never from the command line (``ps`` shows every
+    process's arguments to every user of the machine).
+
+    The file must be readable by its owner only (``chmod 600``): a key file that group or others can
+    read is refused with a Korean message, like ``ssh`` refuses such a private key. Returns
+    ``{key: "granted"}`` for :class:`LocalEndpoint`, or None when neither source holds a key.
+    Used in: ``hflab serve`` (11_inference_api's classroom recipe), tests/test_serve_keys.py.
+    """
+    env = os.environ if env is None else env
+    keys: list[str] = []
+    if api_key_file is not None:
+        keys += _read_key_file(Path(api_key_file).expanduser())
+    from_env = (env.get(API_KEY_ENV) or "").strip()
+    if from_env:
+        keys.append(from_env)
+    for key in keys:
+        if len(key) < _MIN_KEY_CHARS or any(ch.isspace() for ch in key) or not key.isascii() or not key.isprintable():
+            raise ServeError(f"접속 키는 공백 없는 영문·숫자·기호 {_MIN_KEY_CHARS}자 이상이어야 합니다 "
+                             f"(받은 키 하나가 {len(key)}자이거나 공백·한글이 들어 있습니다).",
+                             fix=f"새 키를 만드세요: {_NEW_KEY}")
+    return {k: "granted" for k in keys} or None
+
+
+def _read_key_file(path: Path) -> list[str]:
+    import stat
+
+    try:
+        st = path.stat()
+    except OSError:
+        raise ServeError(f"키 파일 {path} 이(가) 없습니다.",
+                         fix=f"(umask 077; {_NEW_KEY} > {path}) 로 만드세요.") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ServeError(f"키 파일 {path} 이(가) 일반 파일이 아닙니다.", fix="키 한 줄이 든 파일의 경로를 주세요.")
+    if st.st_mode & 0o077:
+        raise ServeError(f"키 파일 {path} 을(를) 다른 사용자도 읽거나 바꿀 수 있습니다 (권한 {stat.S_IMODE(st.st_mode):o}).",
+                         fix=f"chmod 600 {path} 로 나만 읽게 한 뒤 다시 실행하세요.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ServeError(f"키 파일 {path} 을(를) 읽지 못했습니다 ({type(e).__name__}).",
+                         fix="UTF-8 글자 파일에 키를 한 줄에 하나씩 적으세요.") from None
+    keys = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if not keys:
+        raise ServeError(f"키 파일 {path} 에 키가 없습니다.", fix=f"{_NEW_KEY} > {path}")
+    return keys
 
 
 def _default_model_id(model: str) -> str:
@@ -1920,28 +2059,41 @@ def disallow_local_requests() -> None:
 # CLI
 # ==================================================================================================
 def cli_serve(model: str, task: str, port: int = 8080, rate_limit=None, *, host: str = "127.0.0.1",
-              max_batch_size: int = 32, api_key: str | None = None) -> None:
-    """``hflab serve --model ID --task TASK [--port] [--rate-limit N/s] [--host H --api-key K]``: serve until Ctrl+C.
+              max_batch_size: int = 32, api_key_file: str | os.PathLike | None = None) -> None:
+    """``hflab serve --model ID --task TASK [--port] [--rate-limit N/s] [--host H] [--api-key-file F]``: serve until Ctrl+C.
 
-    A classroom server reachable from other machines (`host` not a loopback address) must have an
-    `api_key`: students then pass it as ``InferenceClient(base_url=..., api_key=KEY)``.
-    Used in: ``hflab serve``.
+    Keys come from ``HFLAB_SERVE_API_KEY`` and/or `api_key_file` (see :func:`load_api_keys`), never from
+    the command line. A classroom server reachable from other machines (`host` not a loopback address)
+    must have a key: students then pass it as ``InferenceClient(base_url=..., api_key=KEY)`` or
+    ``OpenAI(base_url=.../v1, api_key=KEY)``. The key itself is never printed.
+    Used in: ``hflab serve`` (11_inference_api's classroom recipe).
     """
-    if host not in _LOOPBACK and not api_key:
+    api_keys = load_api_keys(api_key_file)
+    if host not in _LOOPBACK and not api_keys:
         raise ServeError(f"{host} 에서 열면 같은 네트워크의 누구나 접속할 수 있습니다. 접속 키가 필요합니다.",
-                         fix="--api-key 로 키를 정하고 학생들에게 알려 주세요 (예: --api-key $(python -c "
-                             "'import secrets; print(secrets.token_urlsafe(12))'))")
+                         fix=f"키 파일을 만들어 넘기세요: (umask 077; {_NEW_KEY} > classroom.key) 후 "
+                             f"--api-key-file classroom.key (또는 환경 변수 {API_KEY_ENV}). 명령줄에 키를 직접 쓰면 "
+                             "ps 로 누구나 볼 수 있어 받지 않습니다.")
     if model is not None and Path(str(model)).expanduser().is_dir():
         model = str(Path(str(model)).expanduser().resolve())
     ep = LocalEndpoint(model, task, port=port, rate_limit=rate_limit, host=host, max_batch_size=max_batch_size,
-                       api_keys={api_key: "granted"} if api_key else None)
+                       api_keys=api_keys)
     print(f"모델을 불러옵니다: {ep.model} ({ep.task}) ...", flush=True)
     ep.start()
     limit = f"초당 {ep.rate_limit:g}회" if ep.rate_limit else "없음"
     print(f"로컬 엔드포인트: {ep.url}  (모델 {ep.model_id}, 작업 {ep.task}, 동적 배칭 최대 {ep.max_batch_size}, "
           f"속도 제한 {limit})", flush=True)
-    print("파이썬에서:  from huggingface_hub import InferenceClient;  "
-          f"client = InferenceClient(base_url={ep.url!r})", flush=True)
+    if api_keys:
+        print(f"접속 키 {len(api_keys)}개가 필요합니다 (키는 출력하지 않습니다: 키 파일이나 {API_KEY_ENV} 의 값을 "
+              "학생들에게 따로 알려 주세요).", flush=True)
+    if host not in _LOOPBACK:
+        print(f"다른 컴퓨터에서는 {ep.url} 대신 이 컴퓨터의 IP 주소로 접속합니다 (IP 확인: hostname -I, 포트 {ep.port}).",
+              flush=True)
+    key = ", api_key=KEY" if api_keys else ""
+    print(f"파이썬에서:  InferenceClient(base_url={ep.url!r}{key})", flush=True)
+    if ep.task == "text-generation":
+        print(f"OpenAI 클라이언트:  OpenAI(base_url={ep.url + '/v1'!r}, api_key={'KEY' if api_keys else repr('-')})",
+              flush=True)
     print("멈추려면 Ctrl+C", flush=True)
     try:
         while ep.running:

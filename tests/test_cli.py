@@ -28,5 +28,6 @@ def test_serve_requires_model_and_task():
 
 
 def test_serve_on_the_network_needs_an_api_key():
-    r = runner.invoke(app, ["serve", "--model", "x", "--task", "text-classification", "--host", "0.0.0.0"])
-    assert r.exit_code == 1 and "--api-key" in r.output
+    r = runner.invoke(app, ["serve", "--model", "x", "--task", "text-classification", "--host", "0.0.0.0"],
+                      env={"HFLAB_SERVE_API_KEY": ""})
+    assert r.exit_code == 1 and "--api-key-file" in r.output and "HFLAB_SERVE_API_KEY" in r.output
