@@ -7,6 +7,10 @@ history, and the Git LFS batch API for large files. Nothing is mocked on the cli
 commits, content-addressed blobs, tokens) lives on disk under ``root`` (default ``build/practice_hub``),
 so a restart keeps the repos.
 
+The hub does not serve git: ``git clone`` / ``git push`` (git's smart-HTTP probe, ``.../info/refs``) get a
+403 whose Korean text git prints as ``remote:`` lines, naming the ``hf download`` / ``hf upload`` command
+that does the same (the seed notes' ``Repository`` / git habit).
+
 Like the Hub, a new repo starts with a ``.gitattributes`` commit; paths it marks ``filter=lfs``
 (``*.safetensors``, ``*.parquet``, ``*.bin`` ...) and files over 10 MB are uploaded through Git LFS
 (``uploadMode: "lfs"`` in preupload, then ``{repo}.git/info/lfs/objects/batch`` and a PUT), the others
@@ -1198,6 +1202,9 @@ def create_app(state: _HubState):
         if (method == "POST" and len(rest) == 6 and rest[1].endswith(".git")
                 and rest[2:5] == ["info", "lfs", "objects"] and rest[5] in ("batch", "verify")):
             return handle_lfs(request, user, repo_type, f"{rest[0]}/{rest[1][:-4]}", rest[5], body)
+        service = _git_service(method, rest, request.query_params.get("service"))
+        if service is not None:
+            return _git_not_served(str(request.base_url).rstrip("/"), repo_type, rest, service)
         if method in ("GET", "HEAD") and len(rest) >= 3 and rest[2] == "resolve":
             return handle_resolve(request, user, repo_type, f"{rest[0]}/{rest[1]}", rest[3:])
         if method == "GET" and not segs:
@@ -1249,6 +1256,46 @@ def create_app(state: _HubState):
             return _error_response(HubHTTPError(500, f"Internal error in the practice hub ({type(err).__name__})"))
 
     return app
+
+
+def _git_service(method: str, rest: list[str], service: str | None) -> str | None:
+    """The git smart-HTTP service a request asks for (``git-upload-pack`` = clone/fetch/pull,
+    ``git-receive-pack`` = push), or None when it is not a git request."""
+    if method in ("GET", "HEAD") and len(rest) >= 3 and rest[-2:] == ["info", "refs"]:
+        return service if service in ("git-upload-pack", "git-receive-pack") else "git-upload-pack"
+    if method == "POST" and len(rest) >= 2 and rest[-1] in ("git-upload-pack", "git-receive-pack"):
+        return rest[-1]
+    return None
+
+
+def _git_not_served(base: str, repo_type: str, rest: list[str], service: str):
+    """403 with a Korean message git prints as ``remote: ...`` lines (smart-HTTP errors sent as text/plain):
+    git is not served here, and the ``hf`` command that does the same. Used in: 01_hub_token, 10_sharing
+    (learners who follow the old ``Repository`` / ``git clone`` habit of the seed notes)."""
+    from fastapi.responses import PlainTextResponse
+
+    parts = rest[:-2] if rest[-2:] == ["info", "refs"] else rest[:-1]
+    repo_id = "/".join(parts).removesuffix(".git") or "student/my-repo"
+    folder = repo_id.rsplit("/", 1)[-1]
+    flag = "" if repo_type == "model" else f" --repo-type {repo_type}"
+    env = f"HF_ENDPOINT={base} HF_HUB_DISABLE_XET=1"
+    if service == "git-receive-pack":
+        what, cmd = "올리기(git push)", f"{env} hf upload {repo_id} ./{folder} .{flag}"
+        py = f'HfApi().upload_folder(repo_id="{repo_id}", folder_path="{folder}"{_py_type(repo_type)})'
+    else:
+        what, cmd = "받기(git clone / pull)", f"{env} hf download {repo_id}{flag} --local-dir {folder}"
+        py = f'snapshot_download("{repo_id}", local_dir="{folder}"{_py_type(repo_type)})'
+    text = (f"hflab 연습 허브는 git 을 서비스하지 않습니다: git clone / pull / push 는 여기서 되지 않습니다.\n"
+            f"예전의 Repository(...)·git 방식 대신 hf 명령(huggingface_hub)으로 {what}를 하세요:\n"
+            f"  {cmd}\n"
+            f"파이썬에서는: {py}\n"
+            f"(토큰은 HF_TOKEN 에 연습 허브의 토큰을 두세요: hflab hub 가 토큰 파일의 위치를 알려 줍니다.)\n"
+            f"The hflab practice hub does not serve git; use the hf CLI: {cmd}\n")
+    return PlainTextResponse(text, status_code=403, media_type="text/plain; charset=utf-8")
+
+
+def _py_type(repo_type: str) -> str:
+    return "" if repo_type == "model" else f', repo_type="{repo_type}"'
 
 
 def _load_json(body: bytes) -> dict:

@@ -426,3 +426,57 @@ def test_clients_built_before_activation_follow_the_hub_and_are_restored(hub, of
         built_inside = tf_hub.hf_api()
         assert built_inside.endpoint == hub.endpoint
     assert built_inside.endpoint == constants.ENDPOINT == before[0]
+
+
+# ------------------------------------------------------------------------------------------------ git habits
+def _git(*args, cwd=None):
+    import subprocess
+
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd or os.getcwd()),
+           "GIT_AUTHOR_NAME": "student", "GIT_AUTHOR_EMAIL": "s@example.invalid",
+           "GIT_COMMITTER_NAME": "student", "GIT_COMMITTER_EMAIL": "s@example.invalid"}
+    return subprocess.run(["git", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
+
+
+def _suggested_command(stderr: str) -> str:
+    lines = [ln.removeprefix("remote:").strip() for ln in stderr.splitlines() if ln.startswith("remote:")]
+    return next(ln for ln in lines if ln.startswith("HF_ENDPOINT="))
+
+
+@pytest.mark.skipif(__import__("shutil").which("git") is None, reason="git is not installed")
+def test_git_clone_and_push_get_a_korean_message_and_the_hf_command_that_works(hub, api, tmp_path):
+    """Learners with the seed's Repository/git habit: git's smart-HTTP probe gets a Korean message (git
+    prints it as remote: lines) naming the hf command, and that command, run as printed, does the job."""
+    import shlex
+    import subprocess
+    import sys
+
+    api.create_repo("student/git-habit", exist_ok=True)
+    api.upload_file(path_or_fileobj=b"hello from the hub\n", path_in_repo="notes.txt", repo_id="student/git-habit")
+
+    clone = _git("clone", f"{hub.endpoint}/student/git-habit", str(tmp_path / "clone"), cwd=tmp_path)
+    assert clone.returncode != 0 and "git 을 서비스하지 않습니다" in clone.stderr, clone.stderr
+    assert "repository not found" not in clone.stderr.lower() and "403" in clone.stderr
+    download = _suggested_command(clone.stderr)
+    assert " hf download student/git-habit " in download and hub.endpoint in download
+    # the printed command, run as a learner would (in a terminal with the practice token in HF_TOKEN)
+    words = shlex.split(download)
+    env_vars = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+    argv = [w for w in words if w not in {f"{k}={v}" for k, v in env_vars.items()}]
+    hf = os.path.join(os.path.dirname(sys.executable), "hf")
+    env = {**os.environ, **env_vars, "HF_TOKEN": hub.token, "HF_HUB_OFFLINE": "0",
+           "HF_HUB_CACHE": str(tmp_path / "cache"), "HF_HOME": str(tmp_path / "hf_home")}
+    got = subprocess.run([hf, *argv[1:]], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert got.returncode == 0, got.stderr[-1000:]
+    assert (tmp_path / "git-habit" / "notes.txt").read_text() == "hello from the hub\n"
+
+    work = tmp_path / "work"
+    assert _git("init", "-q", str(work), cwd=tmp_path).returncode == 0
+    (work / "more.txt").write_text("pushed the hf way\n")
+    assert _git("add", "more.txt", cwd=work).returncode == 0 and _git("commit", "-qm", "x", cwd=work).returncode == 0
+    push = _git("push", f"{hub.endpoint}/student/git-habit", "HEAD:main", cwd=work)
+    assert push.returncode != 0 and "git 을 서비스하지 않습니다" in push.stderr, push.stderr
+    assert " hf upload student/git-habit " in _suggested_command(push.stderr)
+    ls_remote = _git("ls-remote", f"{hub.endpoint}/datasets/student/some-data.git", cwd=tmp_path)
+    assert "hf download student/some-data --repo-type dataset" in ls_remote.stderr, ls_remote.stderr
+    assert ("GET", "/student/git-habit/info/refs", 403) in hub.requests
