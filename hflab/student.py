@@ -4,32 +4,25 @@
   every ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` region of a code cell becomes a stub that
   raises "여기에 코드를 작성하세요", cells tagged ``solution`` are dropped, outputs are cleared.
 * ``build_solutions()`` (``hflab solutions``) writes the instructor copy to ``build/solutions``.
-* ``grade()`` (``hflab grade DIR``) runs every submitted notebook offline in a fresh kernel,
-  with a time limit per notebook, reads the exercise results the checkers displayed
-  (``hflab.exercises.MIMETYPE``) and writes one CSV row per student x exercise.
+* ``grade()`` (``hflab grade DIR``) lives in :mod:`hflab.grading` (re-exported here): it runs
+  every submission cell by cell and runs the course's checkers itself on the values taken from
+  the kernel; what a kernel displays (``exercise_results`` below) never counts there.
 
 Used in: the instructor workflow (README "수업에서 쓰기"), tests/test_student.py,
-tests/test_notebooks.py (``exercise_results``).
+tests/test_notebooks.py (``exercise_results``, which reads what a lesson's own run displayed).
 """
 from __future__ import annotations
 
 import copy
-import csv
 import importlib
 import json
-import math
 import re
-import subprocess
-import tempfile
-import time
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Callable, Iterable
 
 import nbformat
 
 from .errors import HflabError
-from .exercises import MARKER, MIMETYPE, REGISTRY, lesson_modules
+from .exercises import MARKER, MIMETYPE, lesson_modules
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)#[ \t]*BEGIN SOLUTION\b")
 END = re.compile(r"^[ \t]*#[ \t]*END SOLUTION\b")
@@ -317,278 +310,18 @@ def exercise_results(nb) -> list[dict]:
     return results
 
 
-# --- grading ---------------------------------------------------------------------------------
+# --- grading (hflab.grading; the names stay importable from here) ------------------------------
 
-#: per-exercise statuses: passed, failed (the checker said no), unanswered (the stub is still there),
-#: error (the cell raised before the checker ran), not_run (never reached: time limit, dead kernel,
-#: or the checker call was removed).
-#: notebook rows (exercise ""): cell_error, timeout, kernel_died, unreadable, kernel_failed.
-CSV_FIELDS = ("student", "notebook", "exercise", "status", "passed", "message")
+_GRADING_NAMES = ("grade", "grade_notebook", "submissions", "GradeRow", "CSV_FIELDS", "write_csv", "read_csv")
 
 
-@dataclass
-class GradeRow:
-    student: str
-    notebook: str
-    exercise: str
-    status: str
-    passed: bool | None
-    message: str = ""
+def __getattr__(name: str):
+    # `from hflab.student import grade, GradeRow ...` keeps working; hflab.grading is imported on use
+    if name in _GRADING_NAMES:
+        from . import grading
 
-
-def _error_text(out) -> str:
-    text = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
-    return text if len(text) <= 300 else text[:300] + "…"
-
-
-def _cell_error(cell) -> str | None:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            return _error_text(out)
-    return None
-
-
-def _execute(nb, timeout_s: float, cwd: str, env: dict) -> tuple[set[int], str, str]:
-    """Run every code cell in a fresh kernel until the notebook's deadline.
-
-    nbclient directly, not papermill.execute_notebook: papermill stops at the first failing cell
-    (it has no "allow errors" switch) and its limit is per cell. Grading must go on after a
-    student's error (later exercises still count) and needs one limit for the whole notebook,
-    so each cell gets the time left until the deadline; papermill is used only to inject the
-    offline parameters. Returns (executed cell indices, problem status, message).
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    client = NotebookClient(
-        nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=False,
-        startup_timeout=120, resources={"metadata": {"path": cwd}}, shutdown_kernel="immediate",
-    )
-    executed: set[int] = set()
-    try:
-        # the kernel's own stdout/stderr (transport warnings, C-level noise) are not the student's output
-        with client.setup_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            deadline = time.monotonic() + timeout_s
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return executed, "timeout", f"시간 제한({timeout_s:g}초)을 넘겨 셀 {index}부터 실행하지 못했어요."
-                client.timeout = max(1, math.ceil(remaining))
-                try:
-                    client.execute_cell(cell, index)
-                except CellTimeoutError:
-                    cell.outputs.append(nbformat.v4.new_output(
-                        "error", ename="TimeoutError", evalue=f"시간 제한 {timeout_s:g}초 초과", traceback=[]))
-                    return executed, "timeout", f"시간 제한({timeout_s:g}초)을 넘겼어요: 셀 {index}에서 멈췄어요."
-                executed.add(index)
-    except DeadKernelError:
-        return executed, "kernel_died", "커널이 죽었어요 (메모리 부족일 수 있어요). 이후 셀은 실행되지 않았어요."
-    except Exception as e:  # kernel could not start, etc.
-        status = "kernel_failed" if not executed else "kernel_died"
-        return executed, status, f"노트북을 실행하지 못했어요: {type(e).__name__}: {e}"
-    return executed, "", ""
-
-
-def _offline_parameters(lesson: str) -> dict:
-    from .runner import offline_parameters
-
-    try:
-        return offline_parameters(lesson)
-    except FileNotFoundError:  # no hflab/offline_params.yaml (yet): the notebook's own defaults
-        return {}
-
-
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY|ACCESS_KEY|CREDENTIAL", re.I)
-
-
-def _grading_env(env: dict, cwd: str) -> dict:
-    """The offline kernel environment minus the instructor's secrets.
-
-    Submitted code is untrusted: no token variables, and huggingface_hub's token file is pointed
-    at an empty place, so a submission cannot print the instructor's Hub token into its outputs.
-    (This is no sandbox: grade untrusted classes in a container or a throwaway account.)
-    """
-    env = {k: v for k, v in env.items() if not _SECRET_NAME.search(k)}
-    env["HF_TOKEN_PATH"] = str(Path(cwd) / "no-hf-token")
-    return env
-
-
-def grade_notebook(
-    path,
-    student: str | None = None,
-    timeout_s: float = 300,
-    executed_out=None,
-    parameters: dict[str, dict] | None = None,
-) -> list[GradeRow]:
-    """Grade one submitted notebook; never raises on a broken submission.
-
-    `parameters` ({lesson stem: {name: value}}) replaces the offline parameters
-    (hflab/offline_params.yaml) of the lessons it names.
-
-    Used in: `hflab grade` (through grade()).
-    """
-    from papermill.parameterize import parameterize_notebook
-
-    from .runner import notebook_env
-
-    path = Path(path)
-    student = student or path.stem
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as e:
-        return [GradeRow(student, path.stem, "", "unreadable", None, f"노트북 파일을 읽을 수 없어요: {type(e).__name__}: {e}")]
-    lesson = _lesson_of(path, nb)
-    clear_outputs(nb)  # a submission's old outputs (and any marker in them) never count
-    params = (parameters or {}).get(lesson)
-    if params is None:
-        params = _offline_parameters(lesson)
-    if params:
-        for cell in nb.cells:  # papermill reads cell.metadata.tags on every cell
-            cell.metadata.setdefault("tags", [])
-        nb.metadata["papermill"] = {}  # where papermill records the injected parameters
-        nb = parameterize_notebook(nb, params, kernel_name="python3", language="python")
-    expected = expected_exercises(nb)
-
-    with tempfile.TemporaryDirectory(prefix="hflab-grade-") as cwd:
-        executed, problem, problem_msg = _execute(nb, timeout_s, cwd, _grading_env(notebook_env(), cwd))
-    if executed_out is not None:
-        Path(executed_out).parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, executed_out)
-
-    results = {r["id"]: r for r in exercise_results(nb)}  # last call of a checker wins
-    rows: list[GradeRow] = []
-    seen = set()
-    for cell_index, eid in expected:
-        if eid in seen:
-            continue
-        seen.add(eid)
-        r = results.get(eid)
-        if r is not None:
-            rows.append(GradeRow(student, lesson, eid, "passed" if r["passed"] else "failed", bool(r["passed"]), r.get("message", "")))
-        elif cell_index in executed and _cell_error(nb.cells[cell_index]):
-            err = _cell_error(nb.cells[cell_index])
-            status = "unanswered" if err.startswith("NotImplementedError") and "여기에 코드를 작성하세요" in err else "error"
-            rows.append(GradeRow(student, lesson, eid, status, False, "셀 실행 오류: " + err))
-        elif cell_index in executed:
-            rows.append(GradeRow(student, lesson, eid, "not_run", False, "채점 함수가 결과를 내지 않았어요."))
-        else:
-            rows.append(GradeRow(student, lesson, eid, "not_run", False, "이 셀까지 실행되지 않았어요."))
-    for eid, r in results.items():  # checkers called somewhere else (e.g. a cell the student added)
-        if eid not in seen:
-            rows.append(GradeRow(student, lesson, eid, "passed" if r["passed"] else "failed", bool(r["passed"]), r.get("message", "")))
-
-    exercise_cells = {i for i, _ in expected}
-    broken = [(i, _cell_error(nb.cells[i])) for i in sorted(executed) if i not in exercise_cells and _cell_error(nb.cells[i])]
-    if problem:
-        rows.append(GradeRow(student, lesson, "", problem, None, problem_msg))
-    if broken:
-        i, err = broken[0]
-        more = f" (그 밖에 {len(broken) - 1}개 셀도 오류)" if len(broken) > 1 else ""
-        rows.append(GradeRow(student, lesson, "", "cell_error", None, f"연습 문제가 아닌 셀 {i}에서 오류: {err}{more}"))
-    return rows
-
-
-def submissions(directory) -> list[tuple[str, Path]]:
-    """(student, path) for every notebook under a folder of submissions.
-
-    ``DIR/<student>.ipynb`` (student = file stem) or ``DIR/<student>/<NN_name>.ipynb``
-    (student = folder name); checkpoints are skipped.
-    """
-    root = Path(directory)
-    if not root.is_dir():
-        raise HflabError(f"제출 폴더가 없습니다: {root}", fix="학생들의 .ipynb 파일이 든 폴더를 주세요.")
-    found = []
-    for p in sorted(root.rglob("*.ipynb")):
-        rel = p.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue  # .ipynb_checkpoints, hidden folders
-        found.append((rel.parts[0] if len(rel.parts) > 1 else p.stem, p))
-    return found
-
-
-def _grade_one(args) -> list[GradeRow]:
-    student, path, timeout_s, executed_out, parameters = args
-    try:
-        return grade_notebook(path, student=student, timeout_s=timeout_s, executed_out=executed_out, parameters=parameters)
-    except Exception as e:  # never stop the whole class at one submission
-        return [GradeRow(student, Path(path).stem, "", "grader_error", None, f"채점 중 오류: {type(e).__name__}: {e}")]
-
-
-def grade(
-    directory,
-    out_csv=None,
-    timeout_s: float = 300,
-    executed_dir=None,
-    jobs: int = 1,
-    log: Callable[[str], None] | None = None,
-    parameters: dict[str, dict] | None = None,
-) -> list[GradeRow]:
-    """Grade every notebook in a folder of submissions and write the CSV (UTF-8 with BOM for Excel).
-
-    Each notebook runs offline (hflab/offline_params.yaml, HF_HUB_OFFLINE=1) in a fresh kernel,
-    keeps going after errors, and stops at `timeout_s` seconds. `jobs` > 1 grades that many
-    notebooks at once. Executed copies go to `executed_dir/<student>/` when given.
-    `parameters` ({lesson stem: {name: value}}) replaces the offline parameters of those lessons.
-    Default CSV: <directory>/grades.csv. Used in: `hflab grade`.
-    """
-    subs = submissions(directory)
-    out_csv = Path(out_csv) if out_csv is not None else Path(directory) / "grades.csv"
-    tasks = []
-    for student, path in subs:
-        executed_out = Path(executed_dir) / student / path.name if executed_dir is not None else None
-        tasks.append((student, str(path), timeout_s, executed_out, parameters))
-    rows: list[GradeRow] = []
-    if jobs > 1 and len(tasks) > 1:
-        # threads are enough: each notebook runs in its own kernel process; a thread only waits on it
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for (student, path, *_), result in zip(tasks, pool.map(_grade_one, tasks)):
-                if log:
-                    log(_summary_line(student, path, result))
-                rows += result
-    else:
-        for task in tasks:
-            if log:
-                log(f"▶ {task[0]}: {Path(task[1]).name} 채점 중 ...")
-            result = _grade_one(task)
-            if log:
-                log(_summary_line(task[0], task[1], result))
-            rows += result
-    write_csv(rows, out_csv)
-    return rows
-
-
-def _summary_line(student: str, path: str, rows: Iterable[GradeRow]) -> str:
-    rows = list(rows)
-    ex = [r for r in rows if r.exercise]
-    ok = sum(1 for r in ex if r.passed)
-    problems = [r.status for r in rows if not r.exercise]
-    return f"  {student} / {Path(path).name}: {ok}/{len(ex)} 통과" + (f" ({', '.join(problems)})" if problems else "")
-
-
-def write_csv(rows: Iterable[GradeRow], out_csv) -> Path:
-    out_csv = Path(out_csv)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    with out_csv.open("w", newline="", encoding="utf-8-sig") as f:
-        w = csv.DictWriter(f, fieldnames=[f.name for f in fields(GradeRow)])
-        w.writeheader()
-        for r in rows:
-            d = asdict(r)
-            d["passed"] = "" if r.passed is None else str(bool(r.passed))
-            w.writerow(d)
-    return out_csv
-
-
-def read_csv(path) -> list[dict]:
-    """Rows of a grades CSV as dicts (passed: True/False/None)."""
-    with Path(path).open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        r["passed"] = {"True": True, "False": False}.get(r["passed"])
-    return rows
+        return getattr(grading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- plain functions for the CLI (hflab/cli.py wires them) -----------------------------------
@@ -621,9 +354,13 @@ def cli_solutions(src=None, out=None) -> list[Path]:
     return written
 
 
-def cli_grade(directory, out=None, timeout: float = 300, executed=None, jobs: int = 1) -> int:
+def cli_grade(directory, out=None, timeout: float = 300, executed=None, jobs: int = 1,
+              cell_timeout: float | None = None, lesson: str | None = None) -> int:
     """`hflab grade DIR`: grade a folder of submissions; returns the exit code (0 = graded)."""
-    rows = grade(directory, out, timeout_s=timeout, executed_dir=executed, jobs=jobs, log=_console_print)
+    from .grading import grade
+
+    rows = grade(directory, out, timeout_s=timeout, executed_dir=executed, jobs=jobs, log=_console_print,
+                 cell_timeout_s=cell_timeout, lesson=lesson)
     out_csv = Path(out) if out is not None else Path(directory) / "grades.csv"
     students = sorted({r.student for r in rows})
     _console_print(f"학생 {len(students)}명 채점 완료 → {out_csv}")

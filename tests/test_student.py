@@ -159,12 +159,12 @@ def _submissions(tmp_path):
     return subs
 
 
-def test_grade_folder_good_partly_wrong_broken(tmp_path):
+def test_grade_folder_good_partly_wrong_broken(lesson_dir, tmp_path):
     subs = _submissions(tmp_path)
     out_csv = tmp_path / "grades.csv"
     rows = grade(
         subs, out_csv, timeout_s=60, executed_dir=tmp_path / "executed",
-        parameters={STEM: {"n_params": 1_500_000_000}},
+        parameters={STEM: {"n_params": 1_500_000_000}}, course_dir=lesson_dir,
     )
     table = {(r["student"], r["exercise"]): r for r in read_csv(out_csv)}
     assert len(rows) == len(table)
@@ -184,14 +184,18 @@ def test_grade_folder_good_partly_wrong_broken(tmp_path):
     assert "20%" in table["bob", "00.2"]["message"]
     assert ("bob", "") not in table
 
-    # broken: grading went on after the syntax error; exercise cells then fail to run
+    # broken: grading went on after the syntax error. Exercise 1's cell then fails (no bytes_per_param);
+    # exercise 2's answer does not depend on the broken cell: the grader computes its grade itself
+    # from decide(...) although the student's own checker call there failed (no `import hflab.exercises`)
     assert table["chris", "00.1"]["status"] == "error" and table["chris", "00.1"]["passed"] is False
-    assert "NameError" in table["chris", "00.1"]["message"]
-    assert table["chris", "00.2"]["passed"] is False
+    assert "NameError" in table["chris", "00.1"]["message"] and "5번째 셀" in table["chris", "00.1"]["message"]
+    assert table["chris", "00.2"]["status"] == "passed"
     assert table["chris", ""]["status"] == "cell_error" and "SyntaxError" in table["chris", ""]["message"]
+    assert "3번째 셀" in table["chris", ""]["message"]  # the number the student counts, not the injected cell's
     assert table["chris", ""]["passed"] is None
 
     executed = nbformat.read(tmp_path / "executed" / "alice" / "alice.ipynb", as_version=4)
+    assert executed.cells[2].metadata["tags"] == ["injected-parameters"]
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
     # each checker call shows one output (no duplicate from the returned result)
     assert len(executed.cells[5].outputs) == 1  # cells shifted by the injected parameters cell
@@ -200,27 +204,34 @@ def test_grade_folder_good_partly_wrong_broken(tmp_path):
 def test_grade_student_build_with_parallel_jobs(lesson_dir, tmp_path):
     subs = tmp_path / "subs"
     build_student(lesson_dir, subs)  # an untouched student copy: both exercises hit their stubs
-    nbformat.write(lesson_notebook(), subs / "erin.ipynb")
-    rows = grade(subs, tmp_path / "g.csv", timeout_s=120, jobs=2)  # two kernels at once
+    nb = lesson_notebook()
+    nb.metadata["hflab"] = {"lesson": STEM}
+    nbformat.write(nb, subs / "erin.ipynb")
+    rows = grade(subs, tmp_path / "g.csv", timeout_s=120, jobs=2, course_dir=lesson_dir)  # two kernels at once
     table = {(r.student, r.exercise): r for r in rows}
     stub = table[STEM, "00.1"]
     assert stub.status == "unanswered" and "여기에 코드를 작성하세요" in stub.message and stub.passed is False
-    assert table[STEM, "00.2"].status == "unanswered" and "NotImplementedError" in table[STEM, "00.2"].message
+    # the student build has no solution-tagged cell: exercise 2 is its 7th cell
+    assert table[STEM, "00.2"].status == "unanswered" and "7번째 셀" in table[STEM, "00.2"].message
     assert table["erin", "00.1"].passed and table["erin", "00.2"].passed
 
 
-def test_grading_kernel_gets_no_instructor_token(tmp_path):
-    env = student._grading_env({"HF_TOKEN": "x", "HUGGING_FACE_HUB_TOKEN": "y", "OPENAI_API_KEY": "z", "PATH": "/bin"}, str(tmp_path))
-    assert set(env) == {"PATH", "HF_TOKEN_PATH"} and env["HF_TOKEN_PATH"].startswith(str(tmp_path))
+def test_grading_kernel_env_is_an_allow_list():
+    from hflab.grading import allowed_env
+
+    env = allowed_env({"HF_TOKEN": "x", "GH_PAT": "y", "DATABASE_URL": "z", "DB_PASSWD": "w", "PATH": "/bin",
+                       "LC_ALL": "C.UTF-8", "PYTHONPATH": "/work/main"})
+    assert env == {"PATH": "/bin", "LC_ALL": "C.UTF-8"}
 
 
-def test_grade_time_limit_per_notebook(tmp_path):
+def test_grade_time_limit_per_notebook(lesson_dir, tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
     slow = lesson_notebook()
     slow.cells[2].source = "import time\ntime.sleep(600)"
+    slow.metadata["hflab"] = {"lesson": STEM}
     nbformat.write(slow, subs / "slow.ipynb")
-    rows = grade(subs, tmp_path / "g.csv", timeout_s=5)
+    rows = grade(subs, tmp_path / "g.csv", timeout_s=5, course_dir=lesson_dir)
     table = {(r.student, r.exercise): r for r in rows}
     assert table["slow", ""].status == "timeout" and "시간 제한" in table["slow", ""].message
     assert table["slow", "00.1"].status == "not_run" and table["slow", "00.2"].status == "not_run"
