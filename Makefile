@@ -7,9 +7,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 HFLAB := $(VENV)/bin/hflab
 STAMP := $(VENV)/.hflab-installed
+LOCK := $(VENV)/hflab-lock.txt
 TOML = $(PYTHON) -c "import tomllib,sys; d=tomllib.load(open('pyproject.toml','rb'))['tool']['hflab']; v=d[sys.argv[1]]; print(' '.join(v) if isinstance(v,list) else v)"
 
-.PHONY: setup mirror models test test-fast course lab student solutions grade bench test-online doctor browser clean
+.PHONY: setup mirror models twin test test-fast course lab student solutions grade bench test-online doctor browser clean
 
 setup: $(STAMP) mirror models ## venv + pinned libraries + offline mirror + course models
 
@@ -17,7 +18,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$$($(TOML) torch)"
-	$(PIP) install -q -e ".[dev]"
+	$(PYTHON) -c "import tomllib; d=tomllib.load(open('pyproject.toml','rb'))['tool']['hflab']; print('\n'.join(d['lock'] + [d['torch']]))" > $(LOCK)
+	$(PIP) install -q -c $(LOCK) -e ".[dev]"
 	$(PIP) install -q --no-deps $$($(TOML) nodeps)
 	$(PY) -c "import torch, transformers; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
@@ -27,6 +29,9 @@ mirror: $(STAMP) ## build (first time) or check (later) the offline mirror
 
 models: mirror ## the course's own fine-tuned review classifier (lesson 08 recipe) in build/models
 	HF_HUB_OFFLINE=1 $(HFLAB) models
+
+twin: setup ## the Colab twin (Colab's package versions, build/colab-twin): built once, checked after
+	$(PY) -m hflab.colab.twin
 
 browser: ## Debian chromium for the Gradio browser test (lesson 12)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
