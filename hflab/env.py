@@ -59,14 +59,48 @@ def installed(name: str) -> str | None:
 
 @dataclass
 class Gpu:
+    """The first CUDA GPU as the course's advice needs it.
+
+    ``bf16`` means bf16 *hardware* (compute capability >= 8.0: A100, L4, H100 ...). A T4 (7.5) has
+    none, although ``torch.cuda.is_bf16_supported()`` answers True there: by default it counts
+    software emulation, which is slow. ``bf16_emulated`` keeps that answer to show the trap.
+    """
+
     name: str | None
     free_gb: float | None
     total_gb: float | None
     bf16: bool
+    capability: tuple[int, int] | None = None
+    bf16_emulated: bool = False
+
+    @property
+    def dtype(self) -> str:
+        """The dtype to load and train in here: bfloat16 with bf16 hardware, float16 on other GPUs, float32 on CPU."""
+        if self.name is None:
+            return "float32"
+        return "bfloat16" if self.bf16 else "float16"
+
+    def advice(self) -> str:
+        """One Korean line: which dtype and why (lessons 00, 04, 05, 09; ``hflab doctor``)."""
+        if self.name is None:
+            return "GPU 없음 → float32 (CPU). Colab이라면 런타임 → 런타임 유형 변경 → T4 GPU"
+        cap = f"{self.capability[0]}.{self.capability[1]}" if self.capability else "?"
+        if self.bf16:
+            return f"{self.name} (compute capability {cap}): bf16 하드웨어 있음 → bfloat16"
+        return (f"{self.name} (compute capability {cap} < 8.0): bf16 하드웨어 없음 → float16"
+                + (" (is_bf16_supported()의 True는 느린 에뮬레이션)" if self.bf16_emulated else ""))
+
+
+def bf16_hardware(capability: tuple[int, int] | None) -> bool:
+    """bf16 arithmetic in hardware: NVIDIA compute capability 8.0 (Ampere) or newer."""
+    return capability is not None and tuple(capability) >= (8, 0)
 
 
 def gpu() -> Gpu:
-    """The first CUDA GPU, its free memory and bf16 support (a T4 has no bf16)."""
+    """The first CUDA GPU, its free memory and whether it has bf16 hardware (a T4 has none).
+
+    Used in: every lesson (``summary``), 00_setup, 04_autoclass, 05_generation_chat, ``hflab doctor``.
+    """
     try:
         import torch
     except ImportError:
@@ -74,7 +108,12 @@ def gpu() -> Gpu:
     if not torch.cuda.is_available():
         return Gpu(None, None, None, False)
     free, total = torch.cuda.mem_get_info(0)
-    return Gpu(torch.cuda.get_device_name(0), free / 1e9, total / 1e9, bool(torch.cuda.is_bf16_supported()))
+    cap = tuple(torch.cuda.get_device_capability(0))
+    # Ask without emulation (the default including_emulation=True answers True on a T4) and check the
+    # capability too: both must say "hardware".
+    hardware = bool(torch.cuda.is_bf16_supported(including_emulation=False)) and bf16_hardware(cap)
+    return Gpu(torch.cuda.get_device_name(0), free / 1e9, total / 1e9, hardware, cap,
+               bool(torch.cuda.is_bf16_supported()))
 
 
 @dataclass
@@ -101,7 +140,7 @@ def checks(mirror: bool = True) -> list[Check]:
     g = gpu()
     if g.name:
         out.append(Check("GPU", f"{g.name} (여유 {g.free_gb:.1f} / {g.total_gb:.1f} GB)", True))
-        out.append(Check("bf16 지원", "예" if g.bf16 else "아니오 → fp16을 쓰세요 (T4는 bf16 미지원)", True))
+        out.append(Check("bf16 하드웨어", ("예 → bfloat16" if g.bf16 else "아니오 → float16을 쓰세요 (T4는 bf16 하드웨어가 없음)"), True))
     else:
         fix = ("Colab 메뉴: 런타임 → 런타임 유형 변경 → 하드웨어 가속기 'T4 GPU' → 저장" if in_colab()
                else "")
@@ -165,7 +204,10 @@ def summary() -> None:
 
     g = gpu()
     where = "Colab" if in_colab() else "로컬"
-    dev = f"{g.name} ({g.free_gb:.1f} GB 여유, bf16 {'O' if g.bf16 else 'X'})" if g.name else "CPU"
+    dev = f"{g.name} ({g.free_gb:.1f} GB 여유, bf16 하드웨어 {'O' if g.bf16 else 'X'} → {g.dtype})" if g.name else "CPU"
     offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
     vers = ", ".join(f"{n} {installed(n)}" for n in ("torch", "transformers", "datasets") if installed(n))
-    print(f"hflab {hflab.__version__} | {where} | {dev} | Hub: {'오프라인(미러)' if offline else '온라인'} | {vers}")
+    from .output import describe
+
+    print(f"hflab {hflab.__version__} | {where} | {dev} | Hub: {'오프라인(미러)' if offline else '온라인'} | {vers}"
+          f" | {describe()}")
