@@ -5,6 +5,10 @@ checkers, local servers). See CONTRIBUTING.md for the module map.
 """
 __version__ = "0.1.0"
 
+from . import output as _output
+
+_output.quiet()  # one output policy for every lesson: no progress bars, no repeating warnings (00강)
+
 from . import env  # noqa: F401  (hflab.env.summary() is in every lesson's opening cells)
 from . import exercises  # noqa: F401  (hflab.exercises.<lesson>.check_xxx in every 연습 문제)
 from .plots import korean_font as _korean_font

@@ -11,7 +11,9 @@ Used by: tests/test_notebooks.py, `make course` (`hflab course`), `hflab grade`.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,8 +37,12 @@ def all_offline_parameters() -> dict[str, dict]:
     return yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8")) or {}
 
 
-def notebook_env(extra: dict | None = None, online: bool = False) -> dict:
-    """Environment for a kernel: offline (the mirror, no Hub) unless `online`; quiet progress bars."""
+def notebook_env(extra: dict | None = None, online: bool = False, checkout_on_path: bool = True) -> dict:
+    """Environment for a kernel: offline (the mirror, no Hub) unless `online`; quiet progress bars.
+
+    `checkout_on_path=False` leaves this checkout off PYTHONPATH, so the kernel imports the hflab
+    installed in its own environment (the Colab twin installs hflab as Colab does, from a wheel).
+    """
     env = dict(os.environ)
     flag = "0" if online else "1"
     env.update(
@@ -45,13 +51,17 @@ def notebook_env(extra: dict | None = None, online: bool = False) -> dict:
         HF_EVALUATE_OFFLINE=flag,
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HUB_DISABLE_PROGRESS_BARS="1",
+        HF_DATASETS_DISABLE_PROGRESS_BARS="1",
         TOKENIZERS_PARALLELISM="false",
         PYTHONHASHSEED="0",
         MPLBACKEND="module://matplotlib_inline.backend_inline",
     )
     # the kernel must import this checkout's hflab even when it is not pip-installed
-    root = str(project_root())
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if checkout_on_path:
+        root = str(project_root())
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    else:
+        env.pop("PYTHONPATH", None)
     if extra:
         env.update(extra)
     return env
@@ -127,12 +137,15 @@ def run_notebook(
     env: dict | None = None,
     cwd: str | Path | None = None,
     online: bool = False,
+    kernel_name: str = "python3",
+    checkout_on_path: bool = True,
 ) -> RunResult:
     """Execute one notebook with papermill in a fresh kernel; never raises on a failing notebook.
 
     `parameters` defaults to the notebook's offline parameters; `timeout_s` to its budget
     (hflab.course.LESSONS) x 3 as a hard kill limit — the tests compare `seconds` to the budget.
     `online=True` runs the notebook's own default (Hub, GPU) parameters with the Hub reachable.
+    `kernel_name` / `checkout_on_path=False` run it in another environment's kernel (the Colab twin).
     """
     import papermill as pm
     from .report import headline_from_notebook
@@ -148,19 +161,20 @@ def run_notebook(
         params = offline_parameters(stem) if parameters is None else parameters
     budget = lesson(stem).budget_s
     limit = timeout_s or (budget * 3 if not online else 3600)
-    kernel_env = notebook_env(env, online=online)
+    kernel_env = notebook_env(env, online=online, checkout_on_path=checkout_on_path)
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(kernel_env)  # papermill starts the kernel with this process's environment
     t0 = time.perf_counter()
     err, timed_out = "", False
+    sockets = tempfile.mkdtemp(prefix="hflab-kernel-")
     try:
         with _PeakMemory(gpu=online) as mem:
             try:
                 pm.execute_notebook(
-                    str(path), str(output), parameters=params, kernel_name="python3",
+                    str(path), str(output), parameters=params, kernel_name=kernel_name,
                     cwd=str(cwd or path.parent), progress_bar=False, log_output=False,
-                    execution_timeout=limit, start_timeout=120,
+                    execution_timeout=limit, start_timeout=120, config=_ipc_config(sockets),
                 )
             except pm.PapermillExecutionError as e:
                 err = f"{e.ename}: {e.evalue} (cell {e.exec_count})"
@@ -170,6 +184,7 @@ def run_notebook(
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        shutil.rmtree(sockets, ignore_errors=True)
     seconds = time.perf_counter() - t0
     head = None
     if output.exists():
@@ -180,6 +195,17 @@ def run_notebook(
         except Exception:
             head = None
     return RunResult(stem, not err, seconds, mem.peak / 2**20, output, err, head, timed_out, mem.peak_gpu)
+
+
+def _ipc_config(folder: str):
+    """Kernel sockets as files in `folder` (IPC), not TCP ports: nobody else on the machine can connect,
+    and the kernel does not warn "running over TCP without encryption" in `make course`."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = os.path.join(folder, "kernel")
+    return config
 
 
 def discover(notebooks_dir: str | Path | None = None) -> list[Path]:

@@ -75,15 +75,6 @@ def test_one_parameters_cell_defining_offline_params(path):
     assert not missing, f"오프라인 매개변수 {missing} 가 parameters 셀에 없습니다 (offline_params.yaml 과 맞추세요)"
 
 
-@pytest.fixture(scope="session")
-def course_models():
-    """Lessons 02 and 10-12 reuse lesson 08's classifier; `make setup` builds it (`hflab models`), and so
-    does this fixture when pytest runs alone, so no lesson's time budget pays for that training."""
-    from hflab.models import ensure_review_classifier
-
-    return ensure_review_classifier(quiet=True)
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_runs_offline_twice(path, build_dir, canary, course_models):
