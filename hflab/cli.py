@@ -118,8 +118,8 @@ def solutions(src: Path = typer.Option(Path("notebooks")), out: Path = typer.Opt
 
 @app.command()
 def grade(folder: Path, out: Path = typer.Option(Path("build/grades.csv")),
-          timeout: int = typer.Option(300, help="노트북 하나당 제한 시간(초)"),
-          cell_timeout: Optional[int] = typer.Option(None, help="셀 하나당 제한 시간(초, 기본: 강의의 시간 예산)"),
+          timeout: Optional[int] = typer.Option(None, help="노트북 하나당 제한 시간(초, 기본: 강의 시간 예산의 3배)"),
+          cell_timeout: Optional[int] = typer.Option(None, help="셀 하나당 제한 시간(초, 기본: 강의 시간 예산의 2배)"),
           jobs: int = typer.Option(1, help="동시에 채점할 노트북 수 (커널 수)"),
           lesson: Optional[str] = typer.Option(None, help="모든 제출의 강의 (예: 06_datasets): 파일 이름이 강의 이름이 아닐 때"),
           executed: Optional[Path] = typer.Option(None, help="실행된 노트북을 학생별로 저장할 폴더")):

@@ -354,7 +354,7 @@ def cli_solutions(src=None, out=None) -> list[Path]:
     return written
 
 
-def cli_grade(directory, out=None, timeout: float = 300, executed=None, jobs: int = 1,
+def cli_grade(directory, out=None, timeout: float | None = None, executed=None, jobs: int = 1,
               cell_timeout: float | None = None, lesson: str | None = None) -> int:
     """`hflab grade DIR`: grade a folder of submissions; returns the exit code (0 = graded)."""
     from .grading import grade

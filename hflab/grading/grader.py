@@ -65,10 +65,17 @@ def _lesson_of(path: Path, nb) -> str:
     return lesson_of(path, nb)
 
 
-def _cell_limit(lesson: str, timeout_s: float, cell_timeout_s: float | None) -> float:
+def limits(lesson: str, timeout_s: float | None, cell_timeout_s: float | None) -> tuple[float, float]:
+    """(notebook limit, cell limit) in seconds: defaults 3x and 2x the lesson's offline budget.
+
+    Generous on purpose: `--jobs 2` on two cores runs each lesson at about half speed, and a
+    slow machine must not cost a student an exercise.
+    """
     from ..course import lesson as lesson_info
 
-    return min(timeout_s, cell_timeout_s if cell_timeout_s else lesson_info(lesson).budget_s)
+    budget = lesson_info(lesson).budget_s
+    notebook = float(timeout_s) if timeout_s else 3.0 * budget
+    return notebook, min(notebook, float(cell_timeout_s) if cell_timeout_s else 2.0 * budget)
 
 
 def _run_cells(nb, numbers, exercises, calls, session, timeout_s, cell_limit, roots):
@@ -106,7 +113,7 @@ def _run_cells(nb, numbers, exercises, calls, session, timeout_s, cell_limit, ro
                                                     "끝나지 않는 반복문이나 너무 큰 계산이 없는지 확인하세요.")
                 elif alive:
                     results[eid] = grade_exercise(by_id[eid], session, _where(numbers, i), _error_text(cell), roots,
-                                                  cell_limit)
+                                                  max(cell_limit, 60))  # saving a model, calling compute_metrics
             deadline += time.monotonic() - started  # checking is the grader's time, not the student's
             if not alive:
                 notes.append(("kernel_died", f"{_where(numbers, i)}을(를) 중단한 뒤 커널이 응답하지 않아 이후 셀은 실행하지 못했어요."))
@@ -142,15 +149,15 @@ def _rows(student, lesson, exercises, calls, results, notes, nb, numbers, reache
     return rows
 
 
-def grade_notebook(path, student: str | None = None, timeout_s: float = 300, executed_out=None,
+def grade_notebook(path, student: str | None = None, timeout_s: float | None = None, executed_out=None,
                    parameters: dict[str, dict] | None = None, course_dir=None, cell_timeout_s: float | None = None,
                    lesson: str | None = None, workspace: Workspace | None = None) -> list[GradeRow]:
     """Grade one submitted notebook against its lesson in the course; never raises on a broken submission.
 
     Every exercise of the lesson (from the course's source notebook in `course_dir`, default
     notebooks/) gets a row. `parameters` ({lesson stem: {name: value}}) replaces the offline
-    parameters of the lessons it names; `cell_timeout_s` (default: the lesson's budget) cuts
-    off one cell, `timeout_s` the whole notebook. Used in: `hflab grade` (through grade()).
+    parameters of the lessons it names; `cell_timeout_s` cuts off one cell, `timeout_s` the
+    whole notebook (defaults: see :func:`limits`). Used in: `hflab grade` (through grade()).
     """
     path = Path(path)
     student = student or path.stem
@@ -183,9 +190,10 @@ def grade_notebook(path, student: str | None = None, timeout_s: float = 300, exe
     try:
         try:
             with KernelSession(nb, workspace, sub) as session:
-                session.call_timeout = _cell_limit(lesson, timeout_s, cell_timeout_s)
-                results, notes, reached = _run_cells(nb, numbers, exercises, calls, session, timeout_s,
-                                                     session.call_timeout, roots)
+                notebook_limit, limit = limits(lesson, timeout_s, cell_timeout_s)
+                session.call_timeout = max(limit, 30)  # one call of the learner's function
+                results, notes, reached = _run_cells(nb, numbers, exercises, calls, session, notebook_limit, limit,
+                                                     roots)
         except Exception as e:  # the kernel could not start
             notes = [("kernel_failed", f"채점 커널을 시작하지 못했어요: {type(e).__name__}: {str(e)[:200]}")]
     finally:
@@ -218,7 +226,7 @@ def submissions(directory) -> list[tuple[str, Path]]:
     return found
 
 
-def grade(directory, out_csv=None, timeout_s: float = 300, executed_dir=None, jobs: int = 1,
+def grade(directory, out_csv=None, timeout_s: float | None = None, executed_dir=None, jobs: int = 1,
           log: Callable[[str], None] | None = None, parameters: dict[str, dict] | None = None, course_dir=None,
           cell_timeout_s: float | None = None, lesson: str | None = None, isolate: bool | None = None) -> list[GradeRow]:
     """Grade every notebook in a folder of submissions and write the CSV (UTF-8 with BOM for Excel).
@@ -228,6 +236,7 @@ def grade(directory, out_csv=None, timeout_s: float = 300, executed_dir=None, jo
     run in this process on the values taken from the kernel. `lesson` names the lesson when the
     files do not (flat ``DIR/<student>.ipynb`` without the student build's metadata).
     `isolate`: None = mount-namespace isolation where available, True = required.
+    `timeout_s` / `cell_timeout_s`: notebook / cell limits (defaults: 3x / 2x the lesson's budget).
     Default CSV: <directory>/grades.csv. Used in: `hflab grade`.
     """
     subs = submissions(directory)

@@ -247,6 +247,8 @@ def _skeleton(node, depth):
     if node.get("linear"):
         m = torch.nn.Linear(int(attrs["in_features"]), int(attrs["out_features"]), bias=bool(node.get("bias")),
                             device="meta")
+    elif name in ("Sequential", "ModuleList", "ModuleDict"):  # containers keep indexing
+        m = getattr(torch.nn, name)()
     else:
         m = type(name, (torch.nn.Module,), {})()
     for child_name, child in node.get("children") or []:
