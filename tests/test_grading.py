@@ -119,6 +119,7 @@ for path in ({str(token_file)!r}, os.path.expanduser("~/.cache/huggingface/token
         print("TOKEN FILE", repr(open(path).read()))
     except OSError as e:
         print("TOKEN FILE unreadable", type(e).__name__)
+print("SIBLINGS", sorted(os.listdir(pathlib.Path.cwd().parent)) == [pathlib.Path.cwd().name])
 print("ENV", dict(os.environ))'''
 
 
@@ -233,8 +234,8 @@ def test_solutions_are_not_reachable_from_the_kernel(graded):
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     near, far = map(int, re.search(r"FOUND_NEAR (\d+) FOUND_FAR (\d+)", text).groups())
     assert near == 0, "solutions next to the installed package or on sys.path"
-    if namespaces_work():  # the mount namespace also covers absolute paths
-        assert far == 0
+    if namespaces_work():  # the mount namespace also covers absolute paths and the other grading folders
+        assert far == 0 and "SIBLINGS True" in text
         assert graded["table"]["reader", "00.1"].status == "failed"
     assert "hf_CANARYinstructorTokenFile" not in text
 

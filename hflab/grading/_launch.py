@@ -3,8 +3,9 @@
 Run as ``python -P _launch.py CONNECTION_FILE`` (under ``unshare --user --map-root-user --mount``
 when the machine allows it). The plan comes from the file named in $HFLAB_GRADE_PLAN, which is
 removed from the environment before any student code runs: mounts to make (bind the course
-models into the submission's build folder; cover the course notebooks, build outputs, git
-history, the submissions and the instructor's token files), sys.path entries to drop (inside the
+models into the submission's build folder; leave only this submission's folder among the
+grading run's folders; cover the course notebooks, build outputs, git history, the
+submissions and the instructor's token files), sys.path entries to drop (inside the
 checkout but not the Python environment), the working folder. A mount that fails stops the kernel: grading never goes on unprotected.
 Standard library only.
 """
@@ -15,10 +16,15 @@ import sys
 
 
 def _mount(kind: str, src: str, dst: str) -> None:
-    if kind == "bind":
-        cmd = ["mount", "--bind", src, dst]
+    if kind == "mkdir":
+        os.makedirs(dst, exist_ok=True)
+        return
+    if kind in ("bind", "rbind"):
+        cmd = ["mount", "--" + kind, src, dst]
     elif kind == "hide_dir":
         cmd = ["mount", "-t", "tmpfs", "-o", "ro,size=16k,mode=755", "hflab-hidden", dst]
+    elif kind == "tmpfs":  # an empty, writable folder over dst (the other submissions' folders)
+        cmd = ["mount", "-t", "tmpfs", "-o", "size=64k,mode=755", "hflab-hidden", dst]
     else:  # hide_file
         cmd = ["mount", "--bind", "/dev/null", dst]
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

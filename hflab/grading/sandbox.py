@@ -7,8 +7,8 @@ Each submission gets a fresh folder (cwd, HOME, TMPDIR, build/, datasets cache, 
 
 Where Linux allows unprivileged user namespaces (``unshare --user --mount``), the kernel also
 runs in a private mount namespace in which the course notebooks, build outputs, git history,
-the other submissions, the executed copies and the instructor's token files are covered by
-empty mounts: even an absolute path or ``glob('/**/*.ipynb')`` finds nothing. Elsewhere the
+the submissions, the other submissions' grading folders, the executed copies and the
+instructor's token files are covered by empty mounts: even an absolute path or ``glob('/**/*.ipynb')`` finds nothing. Elsewhere the
 kernel still imports the staged copy, but a determined student could read the checkout by
 absolute path: grade such classes in a container or a throwaway account (this is no sandbox
 for hostile code either way: the kernel runs as the instructor's user).
@@ -35,7 +35,8 @@ ENV_ALLOW = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SHELL
              "OPENBLAS_NUM_THREADS", "NUMEXPR_MAX_THREADS")
 #: the offline switches hflab.runner.notebook_env sets (values taken from there)
 _OFFLINE_KEYS = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "HF_HUB_DISABLE_TELEMETRY",
-                 "HF_HUB_DISABLE_PROGRESS_BARS", "TOKENIZERS_PARALLELISM", "PYTHONHASHSEED", "MPLBACKEND")
+                 "HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS", "TOKENIZERS_PARALLELISM",
+                 "PYTHONHASHSEED", "MPLBACKEND")
 #: files and folders under HOME that hold credentials
 _HOME_SECRETS = (".netrc", ".git-credentials", ".pypirc", ".ssh", ".aws", ".config/gh", ".docker", ".kaggle")
 KERNEL_NAME = "hflab-grade"
@@ -117,12 +118,17 @@ class Workspace:
         (d / "kernel.json").write_text(json.dumps(
             {"argv": argv, "display_name": "hflab grade", "language": "python", "interrupt_mode": "signal"}))
 
-    def kernel_manager(self):
+    def kernel_manager(self, submission: "Submission"):
+        """A kernel manager whose connection file and (IPC) sockets live in the submission's folder.
+
+        Unix sockets instead of TCP ports: no other kernel can subscribe to this one's outputs.
+        """
         from jupyter_client.kernelspec import KernelSpecManager
         from jupyter_client.manager import AsyncKernelManager
 
         ksm = KernelSpecManager(kernel_dirs=[str(self.root / "kernels")])
-        return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
+        return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm, transport="ipc",
+                                  ip=str(submission.dir / "k"), connection_file=str(submission.dir / "kernel.json"))
 
     def _essential(self) -> list[Path]:
         from huggingface_hub import constants
@@ -164,6 +170,14 @@ class Workspace:
             else:
                 (d / "build" / "models").symlink_to(models, target_is_directory=True)
         if self.isolated:
+            # the other submissions' folders (their answers as they are taken over, their kernel
+            # sockets) disappear: this folder is moved aside, an empty tmpfs covers subs/, and the
+            # folder comes back at its own path
+            stage = self.root / "stage" / d.name
+            stage.mkdir(parents=True)
+            subs = self.root / "subs"
+            mounts += [["rbind", str(d), str(stage)], ["tmpfs", "", str(subs)], ["mkdir", "", str(d)],
+                       ["rbind", str(stage), str(d)]]
             mounts += [[kind, "", str(p)] for kind, p in self._covers()]
         plan = d / "capture" / ".plan.json"
         plan.write_text(json.dumps({"mounts": mounts, "drop_under": [str(self.checkout), str(self.root)],

@@ -29,7 +29,7 @@ class KernelSession:
 
         self.sub = submission
         self.client = NotebookClient(
-            nb, km=workspace.kernel_manager(), allow_errors=True, interrupt_on_timeout=False,
+            nb, km=workspace.kernel_manager(submission), allow_errors=True, interrupt_on_timeout=False,
             startup_timeout=int(startup_timeout), shutdown_kernel="immediate",
             resources={"metadata": {"path": str(submission.dir)}},
         )
