@@ -339,6 +339,11 @@ def test_transport_tokenizer_keeps_what_checkers_read(tmp_path):
     back = _roundtrip({"tok": tok, "batch": tok(["a b c", "a"], padding=True, return_tensors="pt")}, tmp_path)
     assert back["tok"].padding_side == "left"
     assert back["tok"](["a b c", "a"], padding=True)["input_ids"] == back["batch"]["input_ids"].tolist()
+    from transformers import DataCollatorForLanguageModeling, DataCollatorWithPadding  # lesson 07.2's answers
+
+    collators = _roundtrip({"pad": DataCollatorWithPadding(tok), "clm": DataCollatorForLanguageModeling(tok, mlm=False)},
+                           tmp_path)
+    assert type(collators["pad"]).__name__ == "DataCollatorWithPadding" and collators["clm"].mlm is False
 
 
 @pytest.mark.parametrize("node", [

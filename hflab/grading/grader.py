@@ -15,6 +15,7 @@ from .checking import grade_exercise
 from .lessons import course_exercises, submitted_calls
 from .rows import GradeRow, summary_line, write_csv
 from .sandbox import Workspace
+from .transport import TransportError
 
 
 def _error_text(cell) -> str | None:
@@ -94,7 +95,10 @@ def _run_cells(nb, numbers, exercises, calls, session, timeout_s, cell_limit, ro
                 notes.append(("timeout", f"노트북 시간 제한({timeout_s:g}초)을 넘겨 {_where(numbers, i)}부터 실행하지 못했어요."))
                 break
             ids = calls.get(i, [])
-            session.forget([by_id[e].answer_name for e in ids if by_id[e].answer_name])
+            try:
+                session.forget([by_id[e].answer_name for e in ids if by_id[e].answer_name])
+            except TransportError:  # the kernel did not answer in time; the cell's own limit follows
+                pass
             limit = min(cell_limit, remaining)
             ok = session.run(cell, i, limit)
             if ok:
@@ -120,6 +124,8 @@ def _run_cells(nb, numbers, exercises, calls, session, timeout_s, cell_limit, ro
                 break
     except DeadKernelError:
         notes.append(("kernel_died", "커널이 죽었어요 (메모리 부족일 수 있어요). 이후 셀은 실행되지 않았어요."))
+    except Exception as e:  # the connection to the kernel broke
+        notes.append(("kernel_died", f"커널과의 연결이 끊겼어요 ({type(e).__name__}). 이후 셀은 실행되지 않았어요."))
     return results, notes, reached
 
 
@@ -179,7 +185,7 @@ def grade_notebook(path, student: str | None = None, timeout_s: float | None = N
 
     clear_outputs(nb)  # a submission's old outputs (and any marker in them) never count
     numbers = prepare(nb, _parameters(lesson, parameters))
-    calls = submitted_calls(nb, lesson, [e.id for e in exercises])
+    calls = submitted_calls(nb, exercises)
     own = workspace is None
     workspace = workspace or Workspace(course_dir, hidden=[path.parent])
     sub = workspace.submission()

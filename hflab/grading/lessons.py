@@ -126,13 +126,25 @@ def course_exercises(lesson: str, course_dir=None) -> list[Exercise] | None:
     return out
 
 
-def submitted_calls(nb, lesson: str, ids) -> dict[int, list[str]]:
-    """{cell index: exercise ids} of the submission's cells that call one of the lesson's checkers."""
-    from ..student import expected_exercises
+def calls_checker(source: str, name: str) -> bool:
+    """Whether a cell calls checker `name`, however the student imported or spelled the module."""
+    code = _python(source)
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # a cell the student broke is still that exercise's cell
+        return re.search(rf"\b{re.escape(name)}\s*\(", code) is not None
+    return any(isinstance(n, ast.Call) and _call_name(n) == name for n in ast.walk(tree))
 
-    wanted = set(ids)
+
+def submitted_calls(nb, exercises) -> dict[int, list[str]]:
+    """{cell index: exercise ids} of the submission's code cells that call one of the lesson's checkers."""
+    from ..student import _source
+
     cells: dict[int, list[str]] = {}
-    for index, eid in expected_exercises(nb, lesson=lesson):
-        if eid in wanted and eid not in cells.get(index, []):
-            cells.setdefault(index, []).append(eid)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        ids = [ex.id for ex in exercises if calls_checker(_source(cell), ex.name)]
+        if ids:
+            cells[index] = ids
     return cells

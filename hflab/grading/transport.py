@@ -20,7 +20,7 @@ from typing import Callable
 
 #: modules whose classes and dataclasses may be named in an answer
 _CLASS_MODULES = ("builtins", "collections", "transformers", "huggingface_hub", "datasets", "torch", "hflab", "peft")
-_DATACLASS_MODULES = ("hflab.", "huggingface_hub.")
+_DATACLASS_MODULES = ("hflab.", "huggingface_hub.", "transformers.data.data_collator")
 _DTYPES = {"|b1", "|u1", "|i1", "<i2", "<i4", "<i8", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16"}
 MAX_PAYLOAD_BYTES = 256 << 20
 
