@@ -91,6 +91,12 @@ class Workspace:
     def __init__(self, course_dir=None, hidden=(), isolate: bool | None = None):
         from .. import __file__ as pkg_init
 
+        available = namespaces_work()
+        if isolate and not available:
+            raise IsolationError(
+                "이 컴퓨터에서는 채점 커널을 격리(mount namespace)할 수 없어요.",
+                fix="리눅스에서 unshare(util-linux)를 쓸 수 있게 하거나, 컨테이너·별도 계정에서 채점하세요.")
+        self.isolated = available if isolate is None else bool(isolate)
         self.package = Path(pkg_init).resolve().parent
         self.checkout = self.package.parent
         self.root = Path(tempfile.mkdtemp(prefix="hflab-grade-")).resolve()
@@ -98,12 +104,6 @@ class Workspace:
         shutil.copytree(self.package, self.pkg / "hflab", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (self.root / "bin").mkdir()
         shutil.copy2(Path(__file__).with_name("_launch.py"), self.root / "bin" / "launch.py")
-        available = namespaces_work()
-        if isolate and not available:
-            raise IsolationError(
-                "이 컴퓨터에서는 채점 커널을 격리(mount namespace)할 수 없어요.",
-                fix="리눅스에서 unshare(util-linux)를 쓸 수 있게 하거나, 컨테이너·별도 계정에서 채점하세요.")
-        self.isolated = available if isolate is None else bool(isolate)
         self.course_dir = Path(course_dir).resolve() if course_dir is not None else self.checkout / "notebooks"
         self.hidden = [Path(h).resolve() for h in hidden if h is not None]
         self._kernelspec()
