@@ -39,8 +39,8 @@ browser: ## Debian chromium for the Gradio browser test (lesson 12)
 test: setup browser ## unit tests + every notebook executed offline
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
-test-fast: setup ## unit tests only (no notebooks)
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not notebook"
+test-fast: setup ## unit tests only (no notebooks, no Colab twin)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not notebook and not twin"
 
 course: setup ## run the whole course offline into build/course and print the table
 	$(HFLAB) course

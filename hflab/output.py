@@ -26,11 +26,12 @@ import warnings
 ENV = {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",      # huggingface_hub downloads; transformers follows it
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # datasets map/filter/generating split
-    "TOKENIZERS_PARALLELISM": "false",        # the fork warning of tokenizers after a DataLoader
 }
+# TOKENIZERS_PARALLELISM is left alone: it changes how fast batched tokenization runs (lesson 06 measures it).
 #: Warning messages (regular expressions) filtered out: each repeats without teaching anything.
 IGNORED_WARNINGS = (
-    r".*'pin_memory' argument is set as true but no accelerator is found.*",
+    r".*'pin_memory' argument is set as true but no accelerator is found.*",  # every DataLoader on CPU
+    r".*is_gradient_checkpointing.*",  # peft 0.21 calling a helper transformers 5 renamed (lesson 09, every step)
 )
 #: Log lines dropped from library loggers: {logger name: substrings}.
 IGNORED_LOGS = {

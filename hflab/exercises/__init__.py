@@ -35,7 +35,9 @@ Rules for a checker:
 * Return ``None`` or a short Korean string (shown after "✅ 정답입니다:") when the answer is right.
 * The decorated checker prints the feedback and RETURNS an :class:`ExerciseResult`.
   In a notebook the feedback is one display output whose text is what the learner reads and
-  whose ``application/vnd.hflab.exercise+json`` part is what ``hflab grade`` parses.
+  whose ``application/vnd.hflab.exercise+json`` part the tests read (``exercise_results``).
+  ``hflab grade`` never trusts it: it takes the checker's arguments out of the student's kernel and
+  runs the course's checker itself (hflab.grading).
 * Keep module import light (no model loading at import time): tests import every module.
 * ``examples()`` returns one :class:`Example` per checker (tests/test_exercises.py fails
   for a checker without one). A wrong case can be ``(kwargs, "substring the hint must contain")``.
@@ -53,8 +55,9 @@ and ``ex03.check_...``: grading understands both), the exercise cell is::
     hflab.exercises.tokenizers.check_padding_side(answer, tokenizer)
 
 ``hflab student`` replaces the region with a stub that raises "여기에 코드를 작성하세요"
-(keep the checker call outside the region). ``hflab grade DIR`` runs submissions and reads the
-results; ``hflab.student.exercise_results(executed_nb)`` reads them in tests.
+(keep the checker call outside the region). ``hflab grade DIR`` runs submissions and grades them
+with the course's checkers (hflab.grading); ``hflab.student.exercise_results(executed_nb)`` reads
+the displayed results in tests.
 
 Used in: every lesson's 연습 문제, ``hflab student|solutions|grade``, tests/test_exercises.py.
 """
