@@ -163,11 +163,16 @@ def bench_lora():
 
 @bench_app.command("serve")
 def bench_serve(clients: int = typer.Option(16, help="동시에 요청하는 클라이언트 수"),
-                requests: int = typer.Option(512, help="모드(동적 배칭 / 요청마다 실행)별 요청 수")):
-    """hflab serve: 동적 배칭 vs 요청마다 실행의 처리량, p50/p99 지연, 5xx 수."""
+                requests: int = typer.Option(512, help="모드(동적 배칭 / 요청마다 실행)별 요청 수"),
+                inputs: str = typer.Option("reviews", help="reviews: 과정 리뷰 전체 길이 (기본), short: 8토큰 이하의 짧은 리뷰"),
+                short_figure: bool = typer.Option(True, help="짧은 입력의 두 번째 측정도 함께 (라벨: short_inputs)")):
+    """hflab serve: 동적 배칭 vs 요청마다 실행의 처리량, p50/p99 지연, 5xx 수, 입력 길이 (실제 리뷰 길이 기본)."""
     from .serve import bench_serve as run
 
-    _print_json(run(clients=clients, requests=requests))
+    try:
+        _print_json(run(clients=clients, requests=requests, inputs=inputs, short_figure=short_figure))
+    except HflabError as e:  # unknown --inputs
+        _fail(e)
 
 
 @app.command()

@@ -214,7 +214,7 @@ def test_batching_beats_per_request_execution(emb):
     res = serve.measure_batching(emb, [{"inputs": t} for t in texts], clients=16, requests=96, rounds=2, warmup=16)
     assert res["dynamic_batching"]["errors_5xx"] == res["per_request"]["errors_5xx"] == 0
     assert res["per_request"]["mean_batch_size"] == 1.0 and res["dynamic_batching"]["mean_batch_size"] > 4
-    # the full `hflab bench serve` (512 requests per mode) shows >= 3x; a shorter run on a shared machine: > 1.5x
+    # the full `hflab bench serve` short-input figure (512 requests per mode) shows 2.3-4x; a shorter run: > 1.5x
     assert res["speedup"] > 1.5, res
     assert emb.max_batch_size == 32  # restored
 
@@ -371,28 +371,78 @@ def test_info_health_and_stats_routes(gen):
     assert stats["requests"] > 0 and "batch_size_counts" in stats
 
 
-def test_bench_serve_reports_both_modes_as_json():
+def test_bench_serve_reports_both_modes_and_its_input_lengths_as_json():
     res = serve.bench_serve(clients=16, requests=64, model=EMBED, task="text-classification", rounds=2)
     json.dumps(res)  # `hflab bench serve` prints it as JSON
     a, b = res["dynamic_batching"], res["per_request"]
     assert res["total_requests"] == 128 and res["errors_5xx"] == 0 and res["clients"] == 16
     assert a["status"] == b["status"] == {"200": 64}
-    assert a["mean_batch_size"] > 2 and b["mean_batch_size"] == 1.0
+    assert a["mean_batch_size"] > 2 and b["mean_batch_size"] == 1.0 and b["mean_forward_batch_size"] == 1.0
     assert a["latency_ms_p99"] >= a["latency_ms_p50"] > 0
-    assert res["speedup"] > 1 and res["meets_3x"] == (res["speedup"] >= 3)
+    # the default figure is on whole course reviews, and says so: how many tokens each input had
+    assert res["inputs"]["kind"] == "reviews" and "whole course reviews" in res["inputs"]["what"]
+    lengths = res["inputs"]["tokens_per_input"]
+    assert lengths["texts"] == 32 and lengths["min"] <= lengths["p50"] <= lengths["p90"] <= lengths["max"]
+    assert lengths["max"] > 64  # real reviews, not the <= 8-token ones
+    assert res["bar"] == {"speedup_at_least": serve.BENCH_BARS["reviews"], "errors_5xx": 0}
+    assert res["meets_bar"] == (res["speedup"] >= serve.BENCH_BARS["reviews"])
+    short = res["short_inputs"]  # the second figure, labelled
+    assert short["inputs"]["kind"] == "short" and short["inputs"]["tokens_per_input"]["max"] <= 8
+    assert short["errors_5xx"] == 0 and short["bar"]["speedup_at_least"] == serve.BENCH_BARS["short"]
+    with pytest.raises(ServeError, match="reviews"):
+        serve.bench_serve(requests=4, model=EMBED, rounds=1, inputs="tweets")
+
+
+def test_forward_passes_pad_a_text_only_when_that_is_cheaper_than_a_call_of_its_own():
+    plan = serve.plan_forward_passes
+    assert plan([5, 5, 6, 30, 31, 200], 32, 16384, 32) == [(0, 3), (3, 5), (5, 6)]
+    assert plan([5, 5, 6, 30, 31, 200], 32, 16384, 10**9) == [(0, 6)]  # fewest passes
+    assert plan([5, 5, 6], 32, 16384, 0) == [(0, 2), (2, 3)]  # no padding at all; equal lengths share
+    runs = plan([8] * 40, 32, 16384, 32)
+    assert len(runs) == 2 and max(hi - lo for lo, hi in runs) <= 32  # max_batch
+    assert plan([100] * 4, 32, 250, 32) == [(0, 2), (2, 4)]  # max padded tokens per pass
+    assert plan([], 32, 16384, 32) == []
+    lengths = sorted([5, 9, 12, 20, 33, 47, 80, 120, 200, 250])
+    runs = plan(lengths, 32, 16384, 32)
+    assert [i for lo, hi in runs for i in range(lo, hi)] == list(range(len(lengths)))  # every text once, in order
+    cost = sum(32 + (hi - lo) * lengths[hi - 1] for lo, hi in runs)
+    assert cost < 32 + len(lengths) * 250 and cost < sum(32 + n for n in lengths)
+
+
+def test_a_batch_of_whole_reviews_runs_as_several_forward_passes(clf):
+    texts = serve.course_review_texts()[:48]
+    assert texts == serve.course_review_texts()[:48]  # the same order every time (seed 0)
+    lengths = serve.input_lengths(clf, texts)
+    assert lengths["max"] > 4 * lengths["min"]
+    clf.reset_stats()
+    out = httpx.post(clf.url, json={"inputs": texts[:32]}, timeout=120).json()
+    assert len(out) == 32
+    st = clf.stats()
+    assert st["batches"] == 1 and 1 < st["forward_passes"] < 32, st
+    # the same scores as one text at a time: cutting a batch changes nothing in the answers
+    one = [httpx.post(clf.url, json={"inputs": t}, timeout=60).json()[0] for t in texts[:4]]
+    assert all(abs(x[0]["score"] - y[0]["score"]) < 1e-4 and x[0]["label"] == y[0]["label"]
+               for x, y in zip(out[:4], one))
 
 
 @pytest.mark.timeout(600)
-def test_bench_serve_defaults_meet_the_3x_bar():
-    """Issue 15's bar, measured as `hflab bench serve` runs it: the lesson-08 classifier, 16 clients,
-    512 requests per mode in 4 interleaved rounds. Measured 3.8-4.0x on 2 idle cores with httptools and
-    uvloop (2.4-2.6x on h11 + asyncio, which is why hflab pins them)."""
+def test_bench_serve_defaults_meet_their_bars():
+    """Issue 26's bars, measured as `hflab bench serve` runs them: the lesson-08 classifier, 16 clients,
+    512 requests per mode in 4 interleaved rounds. On whole course reviews dynamic batching must not
+    lose (measured 1.14-1.21x on 2 busy cores; one forward pass per batch ran at 0.4-0.7x); on reviews
+    of at most 8 tokens, the second figure, >= 2x (2.3-2.7x busy, 3.8-4.0x idle; 2.4-2.6x idle on
+    h11 + asyncio, which is why hflab pins httptools and uvloop). The server's CPU per request, steadier
+    than wall time on a busy machine, must drop with batching (measured 1.23-1.27x and 3.0-3.3x)."""
     res = serve.bench_serve()
     json.dumps(res)
     assert "httptools" in res["server"] and res["clients"] == 16, res["server"]
-    assert res["total_requests"] >= 1000 and res["errors_5xx"] == 0, res
-    assert res["dynamic_batching"]["latency_ms_p99"] >= res["dynamic_batching"]["latency_ms_p50"] > 0
-    assert res["speedup"] >= 3.0 and res["meets_3x"], (res["speedup"], res["speedup_by_round"])
+    assert res["inputs"]["kind"] == "reviews" and res["inputs"]["tokens_per_input"]["mean"] > 30
+    for fig in (res, res["short_inputs"]):
+        assert fig["total_requests"] >= 1000 and fig["errors_5xx"] == 0, fig
+        assert fig["dynamic_batching"]["latency_ms_p99"] >= fig["dynamic_batching"]["latency_ms_p50"] > 0
+        assert fig["meets_bar"], (fig["inputs"]["kind"], fig["speedup"], fig["speedup_by_round"])
+    assert res["server_cpu_saving"] > 1.0 and res["short_inputs"]["server_cpu_saving"] >= 2.0, (
+        res["server_cpu_saving"], res["short_inputs"]["server_cpu_saving"])
 
 
 def test_cli_serve_rejects_a_bad_task_in_korean():
