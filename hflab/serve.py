@@ -1327,127 +1327,97 @@ def _sse(obj) -> bytes:
     return b"data:" + _dumps(obj) + b"\n\n"
 
 
-def create_app(state: _State):
-    """The FastAPI app of one endpoint (``LocalEndpoint`` runs it with uvicorn)."""
-    from fastapi import FastAPI, Request
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, Response, StreamingResponse
-    from starlette.exceptions import HTTPException as StarletteHTTPException
-    from starlette.requests import ClientDisconnect
+class _Handlers:
+    """The request handlers of one endpoint: shared checks (key, model id, rate, loading, body), the
+    pipeline task, chat completions and their streams. :func:`create_app` routes to them."""
 
-    engine = state.engine
+    def __init__(self, state: "_State"):
+        self.state = state
+        self.engine = state.engine
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app):
-        state.batcher = Batcher(state)
-        state.batcher.start()
-        try:
-            yield
-        finally:
-            await state.batcher.stop()
+    @staticmethod
+    def error_response(err: RequestError, openai: bool = False):
+        from fastapi.responses import JSONResponse
 
-    app = FastAPI(title="hflab serve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-
-    def error_response(err: RequestError, openai: bool = False) -> JSONResponse:
         return JSONResponse(err.body(openai=openai), status_code=err.status, headers=err.headers)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request, exc):
-        if exc.status_code == 404:
-            err = _bad("이 주소(경로)는 없습니다. POST / , POST /v1/chat/completions, GET /v1/models, GET /info, "
-                       "GET /health 를 쓰세요.", f"Not found: {request.url.path}", 404, code="not_found")
-        elif exc.status_code == 405:
-            err = _bad(f"이 경로는 {request.method} 요청을 받지 않습니다.", f"Method {request.method} not allowed", 405)
-        else:
-            err = RequestError(exc.status_code, "요청을 처리할 수 없습니다.", str(exc.detail))
-        return error_response(err, _is_openai_path(request.url.path))
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request, exc):
-        return error_response(_bad("요청 형식이 올바르지 않습니다.", "invalid request", 422),
-                              _is_openai_path(request.url.path))
-
-    @app.exception_handler(Exception)
-    async def unexpected(request, exc):  # a bug in a handler: answer 500, keep serving
-        logger.warning("hflab serve: unexpected %s: %s", type(exc).__name__, exc)
-        return error_response(RequestError(500, f"서버 내부 오류: {type(exc).__name__}", "internal server error"),
-                              _is_openai_path(request.url.path))
-
     # -- shared checks -----------------------------------------------------------------------------
-    def check_auth(request: Request) -> None:
-        if not state.api_keys:
+    def check_auth(self, request) -> None:
+        if not self.state.api_keys:
             return
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        access = _lookup_key(state.api_keys, key) if key else None
+        access = _lookup_key(self.state.api_keys, key) if key else None
         if access is None:
             raise RequestError(401, "API 키가 없거나 올바르지 않습니다. 강사에게 받은 키를 api_key= 로 넘기세요 "
                                     "(InferenceClient(base_url=..., api_key=키), OpenAI(base_url=.../v1, api_key=키)).",
                                "Invalid credentials in Authorization header")
         if access != "granted":
             raise RequestError(
-                403, f"'{engine.model_id}' 는 접근 승인이 필요한 모델이고, 이 키는 아직 승인되지 않았습니다.",
-                f"Access to model {engine.model_id} is restricted and you are not in the authorized list",
+                403, f"'{self.engine.model_id}' 는 접근 승인이 필요한 모델이고, 이 키는 아직 승인되지 않았습니다.",
+                f"Access to model {self.engine.model_id} is restricted and you are not in the authorized list",
                 headers={"X-Error-Code": "GatedRepo",
-                         "X-Error-Message": f"Access to model {engine.model_id} is restricted."})
+                         "X-Error-Message": f"Access to model {self.engine.model_id} is restricted."})
 
-    def check_model(model_id: str | None) -> None:
-        if model_id is not None and model_id.strip("/") != engine.model_id:
-            raise RequestError(404, f"'{model_id}' 모델은 이 엔드포인트에 없습니다 (서비스 중: {engine.model_id}).",
+    def check_model(self, model_id: str | None) -> None:
+        if model_id is not None and model_id.strip("/") != self.engine.model_id:
+            raise RequestError(404, f"'{model_id}' 모델은 이 엔드포인트에 없습니다 (서비스 중: {self.engine.model_id}).",
                                f"Model {model_id} does not exist",
                                headers={"X-Error-Code": "RepoNotFound",
                                         "X-Error-Message": "Repository not found"})
 
-    def check_rate() -> None:
-        if state.bucket is None:
+    def check_rate(self) -> None:
+        if self.state.bucket is None:
             return
-        ok, wait = state.bucket.take()
+        ok, wait = self.state.bucket.take()
         if not ok:
             secs = max(1, math.ceil(wait))
-            cap = int(state.bucket.capacity)
-            window = max(1, math.ceil(state.bucket.capacity / state.bucket.rate))
+            cap = int(self.state.bucket.capacity)
+            window = max(1, math.ceil(self.state.bucket.capacity / self.state.bucket.rate))
             raise RequestError(
-                429, f"요청이 너무 많습니다: 초당 {state.rate_limit:g}회까지입니다. {secs}초 뒤에 다시 보내세요.",
-                f"Rate limit reached ({state.rate_limit:g} requests/s). Retry after {secs} s",
+                429, f"요청이 너무 많습니다: 초당 {self.state.rate_limit:g}회까지입니다. {secs}초 뒤에 다시 보내세요.",
+                f"Rate limit reached ({self.state.rate_limit:g} requests/s). Retry after {secs} s",
                 headers={"Retry-After": str(secs), "RateLimit": f'"api";r=0;t={secs}',
                          "RateLimit-Policy": f'"token bucket";"api";q={cap};w={window}'})
 
-    async def ensure_loaded() -> None:
-        if state.loaded:
+    async def ensure_loaded(self) -> None:
+        if self.state.loaded:
             return
-        if state.load_error:
-            raise RequestError(500, f"모델을 불러오지 못했습니다: {state.load_error}", "model failed to load")
-        if not state.loading:
-            state.loading = True
+        if self.state.load_error:
+            raise RequestError(500, f"모델을 불러오지 못했습니다: {self.state.load_error}", "model failed to load")
+        if not self.state.loading:
+            self.state.loading = True
             loop = asyncio.get_running_loop()
 
             def load():
                 try:
-                    engine.load()
-                    state.loaded = True
+                    self.engine.load()
+                    self.state.loaded = True
                 except Exception as e:  # noqa: BLE001 - reported to every later request
-                    state.load_error = f"{type(e).__name__}: {str(e)[:200]}"
+                    self.state.load_error = f"{type(e).__name__}: {str(e)[:200]}"
                 finally:
-                    state.loading = False
+                    self.state.loading = False
 
-            loop.run_in_executor(state.batcher.executor, load)
-        est = engine.load_seconds or 1.0
-        raise RequestError(503, f"모델 '{engine.model_id}' 를 불러오는 중입니다. 잠시 뒤 다시 보내세요.",
-                           f"Model {engine.model_id} is currently loading",
+            loop.run_in_executor(self.state.batcher.executor, load)
+        est = self.engine.load_seconds or 1.0
+        raise RequestError(503, f"모델 '{self.engine.model_id}' 를 불러오는 중입니다. 잠시 뒤 다시 보내세요.",
+                           f"Model {self.engine.model_id} is currently loading",
                            headers={"Retry-After": str(max(1, math.ceil(est)))},
                            extra={"estimated_time": round(float(est), 1)})
 
-    async def read_json(request: Request) -> dict:
+    async def read_json(self, request) -> dict:
+        from starlette.requests import ClientDisconnect
+
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > state.max_body_bytes:
-            raise _bad(f"요청 본문이 너무 큽니다 ({int(declared)} 바이트 > {state.max_body_bytes}).",
+        if declared and declared.isdigit() and int(declared) > self.state.max_body_bytes:
+            raise _bad(f"요청 본문이 너무 큽니다 ({int(declared)} 바이트 > {self.state.max_body_bytes}).",
                        "payload too large", 413)
         chunks, size = [], 0
         try:
             async for chunk in request.stream():
                 size += len(chunk)
-                if size > state.max_body_bytes:
-                    raise _bad(f"요청 본문이 너무 큽니다 (> {state.max_body_bytes} 바이트).", "payload too large", 413)
+                if size > self.state.max_body_bytes:
+                    raise _bad(f"요청 본문이 너무 큽니다 (> {self.state.max_body_bytes} 바이트).", "payload too large", 413)
                 chunks.append(chunk)
         except ClientDisconnect:
             # the client hung up half-way through its body (httptools reports it, h11 did not): nobody
@@ -1465,39 +1435,41 @@ def create_app(state: _State):
         return body
 
     # -- pipeline task -----------------------------------------------------------------------------
-    async def pipeline_task(request: Request, model_id: str | None = None, task: str | None = None):
+    async def pipeline_task(self, request, model_id: str | None = None, task: str | None = None):
         try:
-            check_auth(request)
-            check_model(model_id)
-            if task is not None and normalize_task_soft(task) != engine.task:
-                raise _bad(f"이 엔드포인트는 {engine.task} 작업을 서비스합니다 (요청한 작업: {task}).",
-                           f"this endpoint serves {engine.task}, not {task}")
-            body = await read_json(request)
+            self.check_auth(request)
+            self.check_model(model_id)
+            if task is not None and normalize_task_soft(task) != self.engine.task:
+                raise _bad(f"이 엔드포인트는 {self.engine.task} 작업을 서비스합니다 (요청한 작업: {task}).",
+                           f"this endpoint serves {self.engine.task}, not {task}")
+            body = await self.read_json(request)
             if "inputs" not in body:
                 raise _bad("'inputs' 가 없습니다: {\"inputs\": \"...\", \"parameters\": {...}}.", "missing 'inputs'", 400)
-            check_rate()
-            await ensure_loaded()
-            job = engine.parse(body)
+            self.check_rate()
+            await self.ensure_loaded()
+            job = self.engine.parse(body)
         except RequestError as e:
-            return error_response(e)
+            return self.error_response(e)
         if job.stream:
-            return stream_generation(job)
-        return await run_job(job, lambda res: tgi_output(job, res) if job.kind == "generate" else res)
+            return self.stream_generation(job)
+        return await self.run_job(job, lambda res: self.tgi_output(job, res) if job.kind == "generate" else res)
 
-    async def run_job(job: Job, render, openai: bool = False):
-        fut = state.batcher.submit(job)
+    async def run_job(self, job: Job, render, openai: bool = False):
+        from fastapi.responses import Response
+
+        fut = self.state.batcher.submit(job)
         try:
             result = await fut
         except RequestError as e:
-            return error_response(e, openai)
+            return self.error_response(e, openai)
         except asyncio.CancelledError:
             job.cancelled = True
             raise
         if isinstance(result, RequestError):
-            return error_response(result, openai)
+            return self.error_response(result, openai)
         return Response(_dumps(render(result)), media_type="application/json")
 
-    def tgi_output(job: Job, res: dict) -> list:
+    def tgi_output(self, job: Job, res: dict) -> list:
         gen = job.params
         text = (res["prompt"] + res["text"]) if gen["return_full_text"] else res["text"]
         out = {"generated_text": text}
@@ -1506,12 +1478,14 @@ def create_app(state: _State):
                               "prefill": [], "tokens": res["tokens"]}
         return [out]
 
-    def self_eos() -> int:
-        return engine.tokenizer.eos_token_id or 0
+    def self_eos(self) -> int:
+        return self.engine.tokenizer.eos_token_id or 0
 
-    def stream_generation(job: Job):
+    def stream_generation(self, job: Job):
+        from fastapi.responses import StreamingResponse
+
         job.events = asyncio.Queue()
-        state.batcher.submit(job)
+        self.state.batcher.submit(job)
 
         async def events():
             index, last = 0, None  # the last token is held back: it carries generated_text and details
@@ -1528,7 +1502,7 @@ def create_app(state: _State):
                         gen = job.params
                         text = (payload["prompt"] + payload["text"]) if gen["return_full_text"] else payload["text"]
                         if last is None:
-                            last = {"id": int(self_eos()), "text": "", "logprob": 0.0, "special": True}
+                            last = {"id": int(self.self_eos()), "text": "", "logprob": 0.0, "special": True}
                         yield _sse({"index": index + 1, "token": last, "top_tokens": None, "generated_text": text,
                                     "details": {"finish_reason": payload["finish"],
                                                 "generated_tokens": payload["n_new"],
@@ -1544,22 +1518,22 @@ def create_app(state: _State):
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     # -- chat completions ----------------------------------------------------------------------------
-    async def chat(request: Request, model_id: str | None = None):
+    async def chat(self, request, model_id: str | None = None):
         openai = _is_openai_path(request.url.path)
         try:
-            check_auth(request)
-            check_model(model_id)
-            body = await read_json(request)
-            check_rate()
-            await ensure_loaded()
-            job = engine.parse_chat(body)
+            self.check_auth(request)
+            self.check_model(model_id)
+            body = await self.read_json(request)
+            self.check_rate()
+            await self.ensure_loaded()
+            job = self.engine.parse_chat(body)
         except RequestError as e:
-            return error_response(e, openai)
+            return self.error_response(e, openai)
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
-        base = {"id": cid, "created": created, "model": engine.model_id, "system_fingerprint": _SERVER_NAME}
+        base = {"id": cid, "created": created, "model": self.engine.model_id, "system_fingerprint": _SERVER_NAME}
         if job.stream:
-            return stream_chat(job, base)
+            return self.stream_chat(job, base)
 
         def render(res):
             return {**base, "object": "chat.completion",
@@ -1568,11 +1542,13 @@ def create_app(state: _State):
                     "usage": {"prompt_tokens": res["n_prompt"], "completion_tokens": res["n_new"],
                               "total_tokens": res["n_prompt"] + res["n_new"]}}
 
-        return await run_job(job, render, openai)
+        return await self.run_job(job, render, openai)
 
-    def stream_chat(job: Job, base: dict):
+    def stream_chat(self, job: Job, base: dict):
+        from fastapi.responses import StreamingResponse
+
         job.events = asyncio.Queue()
-        state.batcher.submit(job)
+        self.state.batcher.submit(job)
 
         def chunk(delta: dict, finish=None, usage=None, choices=True):
             obj = {**base, "object": "chat.completion.chunk",
@@ -1630,39 +1606,92 @@ def create_app(state: _State):
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+
+    def model_object(self) -> dict:
+        d = {"id": self.engine.model_id, "object": "model", "created": int(self.state.started), "owned_by": _SERVER_NAME,
+             "task": self.engine.task}
+        if self.state.loaded:
+            d["max_model_len"] = self.engine.max_length()
+        return d
+
+    def info_payload(self) -> dict:
+        d = {"model_id": self.engine.model_id, "model_sha": None, "task": self.engine.task, "router": _SERVER_NAME,
+             "version": _version(), "loaded": self.state.loaded, "max_batch_size": self.state.max_batch_size,
+             "max_wait_ms": self.state.max_wait_ms, "rate_limit_per_s": self.state.rate_limit,
+             "max_body_bytes": self.state.max_body_bytes, "auth": bool(self.state.api_keys)}
+        if self.state.loaded:
+            d.update(self.engine.info())
+        return d
+
+
+def create_app(state: _State):
+    """The FastAPI app of one endpoint (``LocalEndpoint`` runs it with uvicorn)."""
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        state.batcher = Batcher(state)
+        state.batcher.start()
+        try:
+            yield
+        finally:
+            await state.batcher.stop()
+
+    app = FastAPI(title="hflab serve", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    h = _Handlers(state)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):
+        if exc.status_code == 404:
+            err = _bad("이 주소(경로)는 없습니다. POST / , POST /v1/chat/completions, GET /v1/models, GET /info, "
+                       "GET /health 를 쓰세요.", f"Not found: {request.url.path}", 404, code="not_found")
+        elif exc.status_code == 405:
+            err = _bad(f"이 경로는 {request.method} 요청을 받지 않습니다.", f"Method {request.method} not allowed", 405)
+        else:
+            err = RequestError(exc.status_code, "요청을 처리할 수 없습니다.", str(exc.detail))
+        return h.error_response(err, _is_openai_path(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, exc):
+        return h.error_response(_bad("요청 형식이 올바르지 않습니다.", "invalid request", 422),
+                                _is_openai_path(request.url.path))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request, exc):  # a bug in a handler: answer 500, keep serving
+        logger.warning("hflab serve: unexpected %s: %s", type(exc).__name__, exc)
+        return h.error_response(RequestError(500, f"서버 내부 오류: {type(exc).__name__}", "internal server error"),
+                                _is_openai_path(request.url.path))
+
     # -- routes --------------------------------------------------------------------------------------
     @app.post("/")
     async def root_post(request: Request):
-        return await pipeline_task(request)
+        return await h.pipeline_task(request)
 
     @app.post("/v1/chat/completions")
     @app.post("/chat/completions")
     async def chat_root(request: Request):
-        return await chat(request)
-
-    def model_object() -> dict:
-        d = {"id": engine.model_id, "object": "model", "created": int(state.started), "owned_by": _SERVER_NAME,
-             "task": engine.task}
-        if state.loaded:
-            d["max_model_len"] = engine.max_length()
-        return d
+        return await h.chat(request)
 
     @app.get("/v1/models")
     async def list_models(request: Request):  # OpenAI / vLLM / TGI: the first call many OpenAI-style tools make
         try:
-            check_auth(request)
+            h.check_auth(request)
         except RequestError as e:
-            return error_response(e, True)
-        return JSONResponse({"object": "list", "data": [model_object()]})
+            return h.error_response(e, True)
+        return JSONResponse({"object": "list", "data": [h.model_object()]})
 
     @app.get("/v1/models/{model_id:path}")
     async def get_model(request: Request, model_id: str):
         try:
-            check_auth(request)
-            check_model(model_id)
+            h.check_auth(request)
+            h.check_model(model_id)
         except RequestError as e:
-            return error_response(e, True)
-        return JSONResponse(model_object())
+            return h.error_response(e, True)
+        return JSONResponse(h.model_object())
 
     @app.get("/health")
     async def health():
@@ -1672,16 +1701,8 @@ def create_app(state: _State):
 
     @app.get("/info")
     async def info():
-        return JSONResponse(info_payload())
+        return JSONResponse(h.info_payload())
 
-    def info_payload() -> dict:
-        d = {"model_id": engine.model_id, "model_sha": None, "task": engine.task, "router": _SERVER_NAME,
-             "version": _version(), "loaded": state.loaded, "max_batch_size": state.max_batch_size,
-             "max_wait_ms": state.max_wait_ms, "rate_limit_per_s": state.rate_limit,
-             "max_body_bytes": state.max_body_bytes, "auth": bool(state.api_keys)}
-        if state.loaded:
-            d.update(engine.info())
-        return d
 
     @app.get("/stats")
     async def stats():
@@ -1689,7 +1710,7 @@ def create_app(state: _State):
 
     @app.get("/")
     async def root_get():
-        return JSONResponse({"server": _SERVER_NAME, "model_id": engine.model_id, "task": engine.task,
+        return JSONResponse({"server": _SERVER_NAME, "model_id": state.engine.model_id, "task": state.engine.task,
                              "routes": ["POST /", "POST /models/{model_id}", "POST /v1/chat/completions",
                                         "GET /v1/models", "GET /health", "GET /info", "GET /stats"]})
 
@@ -1711,20 +1732,20 @@ def create_app(state: _State):
         model_id = "/".join(parts)
         if request.method == "GET":
             try:
-                check_model(model_id)
+                h.check_model(model_id)
             except RequestError as e:
-                return error_response(e)
+                return h.error_response(e)
             if suffix == "info":
                 return await info()
             if suffix == "health":
                 return await health()
-            return error_response(_bad(f"GET {request.url.path} 는 없습니다. POST 로 보내세요.",
+            return h.error_response(_bad(f"GET {request.url.path} 는 없습니다. POST 로 보내세요.",
                                        "use POST for inference", 405))
         if suffix == "chat":
-            return await chat(request, model_id)
+            return await h.chat(request, model_id)
         if suffix in ("info", "health"):
-            return error_response(_bad(f"{suffix} 는 GET 으로 요청하세요.", f"use GET for /{suffix}", 405))
-        return await pipeline_task(request, model_id, task)
+            return h.error_response(_bad(f"{suffix} 는 GET 으로 요청하세요.", f"use GET for /{suffix}", 405))
+        return await h.pipeline_task(request, model_id, task)
 
     return _StatusCounter(app, state)
 
