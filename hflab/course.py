@@ -18,8 +18,8 @@ INSTALL_SOURCE = f"git+{REPO_URL}@{BRANCH}"
 
 #: The one-cell install every notebook opens with (tagged `install`; tests/test_course.py checks it).
 #: On Colab: one pip call before any import installs hflab (the Hugging Face stack at the course's
-#: versions; general packages keep Colab's versions because hflab asks for ranges), plus the GPU
-#: extras when a GPU is there; hflab.colab.after_install then summarises and restarts once if needed.
+#: versions; general packages keep Colab's versions because hflab asks for ranges) with its `colab`
+#: extra (upgrades that keep Colab's own packages consistent) and the `gpu` extra when a GPU is there; hflab.colab.after_install then summarises and restarts once if needed.
 #: Run again, it is a no-op. Locally `make setup` already installed everything: it does nothing.
 INSTALL_CELL = f'''# 설치 (Colab 전용): 과정에 필요한 것만 설치합니다. Colab의 torch·pandas·ipywidgets는 그대로 둡니다.
 # 로컬 JupyterLab에서는 `make setup`이 이미 설치했으므로 아무 일도 하지 않습니다. 설명: 00강 '설치 셀'.
@@ -32,7 +32,7 @@ if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
         before = {{d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}}
         source = os.environ.get("HFLAB_SOURCE", "{INSTALL_SOURCE}")
         pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--progress-bar", "off",
-                              f"hflab{{'[gpu]' if gpu else ''}} @ {{source}}"], capture_output=True, text=True)
+                              f"hflab[{{'colab,gpu' if gpu else 'colab'}}] @ {{source}}"], capture_output=True, text=True)
         if pip.returncode != 0:
             print("\\n".join((pip.stdout + pip.stderr).strip().splitlines()[-8:]))
             raise SystemExit("설치 실패: 위 pip 메시지를 보세요. 인터넷 연결 문제면 런타임 → 런타임 연결 해제 및 삭제 후 "

@@ -53,13 +53,18 @@ def keep_list(skip: set[str] | None = None) -> list[str]:
     return out
 
 
+def install_spec(wheel: Path) -> str:
+    """What the install cell asks pip for on Colab (a GPU runtime adds ``gpu``; wheels only here)."""
+    return f"hflab[colab] @ {Path(wheel).resolve().as_uri()}"
+
+
 def _pip(wheel: Path, keep: list[str], report: Path) -> subprocess.CompletedProcess:
     py = ".".join(python_version().split(".")[:2])
     req = report.with_suffix(".req.txt")
     req.write_text("\n".join(keep) + "\n")
     return subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                            "--no-warn-conflicts", "--report", str(report), "--python-version", py,
-                           "--only-binary=:all:", "-r", str(req), str(wheel)],
+                           "--only-binary=:all:", "-r", str(req), install_spec(wheel)],
                           capture_output=True, text=True, timeout=1800)
 
 
@@ -79,15 +84,23 @@ def resolve(wheel: Path, report: Path) -> Resolution:
     return Resolution(True, changed, len(keep), unresolvable())
 
 
-def find_unresolvable(wheel: Path, workdir: Path, rounds: int = 60) -> list[str]:
-    """Maintenance: drop, one by one, the packages pip finds no 3.13 wheel for; returns them."""
-    dropped: list[str] = []
+def find_unresolvable(wheel: Path, workdir: Path, seed: list[str] = (), rounds: int = 80, log=print) -> list[str]:
+    """Maintenance: drop, one by one, the packages pip finds no 3.13 wheel for; returns them.
+
+    When the missing one is a dependency ("... (from dataproc-spark-connect)"), the Colab package that
+    asks for it is dropped: its requirement cannot be read from wheels either.
+    """
+    dropped: list[str] = [norm(s) for s in seed]
     for _ in range(rounds):
         r = _pip(wheel, keep_list(set(dropped)), workdir / "find.json")
         if r.returncode == 0:
-            break
-        m = re.search(r"No matching distribution found for ([A-Za-z0-9_.\-]+)", r.stderr)
+            return dropped
+        m = re.search(r"satisfies the requirement ([A-Za-z0-9_.\-]+)[^(\n]*(?:\(from ([A-Za-z0-9_.\-]+))?", r.stderr)
         if not m:
             raise RuntimeError(r.stderr[-3000:])
-        dropped.append(norm(m.group(1)))
-    return dropped
+        name = norm(m.group(2) or m.group(1))
+        if name in dropped or name == "hflab":
+            raise RuntimeError(f"cannot drop {name}:\n{r.stderr[-3000:]}")
+        dropped.append(name)
+        log(f"[py313] no 3.13 wheel metadata: {name}")
+    raise RuntimeError(f"still failing after {rounds} rounds: {dropped}")

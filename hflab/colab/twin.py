@@ -38,6 +38,8 @@ STACK = (
     "httpx", "tenacity", "ipykernel", "ipython", "matplotlib-inline", "jupyter-client",
     # Colab has these; the course's versions need them (huggingface_hub 2 talks HTTP through httpx2)
     "httpx2", "httpcore2", "truststore",
+    # preinstalled on Colab and in conflict with the course's versions unless upgraded (pyproject's colab extra)
+    "diffusers",
 ) + COLAB_PINNED
 #: Colab's torch is a CUDA build for Python 3.13; the twin has the CPU wheel `make setup` installs.
 TWIN_TORCH = "torch==2.13.0"
