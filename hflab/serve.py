@@ -2302,6 +2302,9 @@ def measure_batching(ep: "LocalEndpoint", payloads: list, *, clients: int = 16, 
     out["speedup"] = round(a["throughput_rps"] / b["throughput_rps"], 2) if b["throughput_rps"] else None
     out["speedup_by_round"] = [round(x / y, 2) if y else None
                                for x, y in zip(a["throughput_by_round"], b["throughput_by_round"])]
+    rounds_ok = [x for x in out["speedup_by_round"] if x is not None]
+    # the median round: a busy machine's spike slows one round of one mode, not the median
+    out["speedup_median_round"] = round(percentile(rounds_ok, 50), 2) if rounds_ok else None
     out["clients"], out["rounds"] = clients, rounds
     return out
 
@@ -2379,13 +2382,14 @@ def http_stack() -> str:
 
 
 #: what `hflab bench serve` asks of dynamic batching, per input kind: throughput speed-up (batched /
-#: per-request) at least this, and no 5xx. Measured on 2 CPU cores shared with other jobs (load 4-8),
-#: one torch thread, 16 clients, 512 requests per mode (11_inference_api and the README quote it):
-#: whole course reviews (p50 29, mean 50, max 230 tokens) 1.14, 1.21, 1.16x (server CPU per request
-#: 1.23-1.27x lower), because one review already keeps the CPU busy computing its tokens and batching
-#: only shares the fixed cost of a forward call (one pass per batch, padding short reviews to the
-#: longest, ran at 0.4-0.7x); reviews of at most 8 tokens 2.3-2.7x on the busy machine (CPU per request
-#: 3.0-3.3x lower; 3.8-4.0x on idle cores), where the fixed cost is most of the work.
+#: per-request) in the median of its interleaved rounds at least this, and no 5xx. Measured six times on
+#: 2 CPU cores shared with other jobs (load 3-8), one torch thread, 16 clients, 512 requests per mode
+#: (11_inference_api and the README quote it): whole course reviews (p50 29, mean 50, max 230 tokens)
+#: 1.14-1.25x over all rounds (server CPU per request 1.20-1.27x lower), because one review already
+#: keeps the CPU busy computing its tokens and batching only shares the fixed cost of a forward call
+#: (one pass per batch, padding short reviews to the longest, ran at 0.4-0.7x); reviews of at most 8
+#: tokens 2.3-3.4x (CPU per request 3.0-3.3x lower; 3.8-4.0x on idle cores before), where the fixed
+#: cost is most of the work.
 BENCH_BARS = {"reviews": 1.0, "short": 2.0}
 
 
@@ -2417,12 +2421,13 @@ def _bench_figure(ep: "LocalEndpoint", inputs: str, *, clients: int, requests: i
         "inputs": described, "requests_per_mode": requests, "rounds": rounds,
         "dynamic_batching": a, "per_request": b,
         "speedup": result["speedup"], "speedup_by_round": result["speedup_by_round"],
+        "speedup_median_round": result["speedup_median_round"],
         # server CPU per request, per-request / batched: what batching saves, steadier than wall time when busy
         "server_cpu_saving": round(b["server_cpu_ms_per_request"] / a["server_cpu_ms_per_request"], 2)
         if a["server_cpu_ms_per_request"] else None,
         "total_requests": a["requests"] + b["requests"], "errors_5xx": errors,
-        "bar": {"speedup_at_least": bar, "errors_5xx": 0},
-        "meets_bar": bool(result["speedup"] and result["speedup"] >= bar and errors == 0),
+        "bar": {"speedup_median_round_at_least": bar, "errors_5xx": 0},
+        "meets_bar": bool(result["speedup_median_round"] and result["speedup_median_round"] >= bar and errors == 0),
     }
 
 
@@ -2441,8 +2446,10 @@ def bench_serve(clients: int = 16, requests: int = 512, *, model: str | None = N
     `short_figure` (and ``inputs="reviews"``) a second, labelled figure on short inputs follows in
     ``short_inputs``. Each figure states its input lengths (``inputs.tokens_per_input``: min, p50,
     mean, p90, max tokens as the server computes them) and returns throughput, p50/p99 latency and
-    status counts of both modes, ``speedup`` (batched / per-request throughput) and its rounds,
-    ``total_requests``, ``errors_5xx``, ``bar`` (:data:`BENCH_BARS`) and ``meets_bar``; the top level
+    status counts of both modes, ``speedup`` (batched / per-request throughput), its rounds and their
+    median (``speedup_median_round``, what the bar reads: one busy moment on a shared machine slows one
+    round, not the median), ``server_cpu_saving``, ``total_requests``, ``errors_5xx``, ``bar``
+    (:data:`BENCH_BARS`) and ``meets_bar``; the top level
     adds ``server`` (uvicorn's HTTP parser and event loop, see :func:`http_stack`). The CLI prints it as JSON.
     Used in: ``hflab bench serve``, 11_inference_api (its figures), tests/test_serve.py.
     """

@@ -384,11 +384,12 @@ def test_bench_serve_reports_both_modes_and_its_input_lengths_as_json():
     lengths = res["inputs"]["tokens_per_input"]
     assert lengths["texts"] == 32 and lengths["min"] <= lengths["p50"] <= lengths["p90"] <= lengths["max"]
     assert lengths["max"] > 64  # real reviews, not the <= 8-token ones
-    assert res["bar"] == {"speedup_at_least": serve.BENCH_BARS["reviews"], "errors_5xx": 0}
-    assert res["meets_bar"] == (res["speedup"] >= serve.BENCH_BARS["reviews"])
+    assert res["bar"] == {"speedup_median_round_at_least": serve.BENCH_BARS["reviews"], "errors_5xx": 0}
+    assert abs(res["speedup_median_round"] - serve.percentile(res["speedup_by_round"], 50)) < 0.006
+    assert res["meets_bar"] == (res["speedup_median_round"] >= serve.BENCH_BARS["reviews"])
     short = res["short_inputs"]  # the second figure, labelled
     assert short["inputs"]["kind"] == "short" and short["inputs"]["tokens_per_input"]["max"] <= 8
-    assert short["errors_5xx"] == 0 and short["bar"]["speedup_at_least"] == serve.BENCH_BARS["short"]
+    assert short["errors_5xx"] == 0 and short["bar"]["speedup_median_round_at_least"] == serve.BENCH_BARS["short"]
     with pytest.raises(ServeError, match="reviews"):
         serve.bench_serve(requests=4, model=EMBED, rounds=1, inputs="tweets")
 
@@ -428,11 +429,12 @@ def test_a_batch_of_whole_reviews_runs_as_several_forward_passes(clf):
 @pytest.mark.timeout(600)
 def test_bench_serve_defaults_meet_their_bars():
     """Issue 26's bars, measured as `hflab bench serve` runs them: the lesson-08 classifier, 16 clients,
-    512 requests per mode in 4 interleaved rounds. On whole course reviews dynamic batching must not
-    lose (measured 1.14-1.21x on 2 busy cores; one forward pass per batch ran at 0.4-0.7x); on reviews
-    of at most 8 tokens, the second figure, >= 2x (2.3-2.7x busy, 3.8-4.0x idle; 2.4-2.6x idle on
+    512 requests per mode in 4 interleaved rounds, the bar on the median round (a busy moment on a
+    shared machine slows one round of one mode). On whole course reviews dynamic batching must not lose
+    (measured 1.14-1.25x over all rounds on 2 busy cores; one forward pass per batch ran at 0.4-0.7x); on
+    reviews of at most 8 tokens, the second figure, >= 2x (2.3-3.4x busy, 3.8-4.0x idle; 2.4-2.6x idle on
     h11 + asyncio, which is why hflab pins httptools and uvloop). The server's CPU per request, steadier
-    than wall time on a busy machine, must drop with batching (measured 1.23-1.27x and 3.0-3.3x)."""
+    than wall time on a busy machine, must drop with batching (measured 1.20-1.27x and 3.0-3.3x)."""
     res = serve.bench_serve()
     json.dumps(res)
     assert "httptools" in res["server"] and res["clients"] == 16, res["server"]
@@ -440,7 +442,7 @@ def test_bench_serve_defaults_meet_their_bars():
     for fig in (res, res["short_inputs"]):
         assert fig["total_requests"] >= 1000 and fig["errors_5xx"] == 0, fig
         assert fig["dynamic_batching"]["latency_ms_p99"] >= fig["dynamic_batching"]["latency_ms_p50"] > 0
-        assert fig["meets_bar"], (fig["inputs"]["kind"], fig["speedup"], fig["speedup_by_round"])
+        assert fig["meets_bar"], (fig["inputs"]["kind"], fig["speedup_median_round"], fig["speedup_by_round"])
     assert res["server_cpu_saving"] > 1.0 and res["short_inputs"]["server_cpu_saving"] >= 2.0, (
         res["server_cpu_saving"], res["short_inputs"]["server_cpu_saving"])
 
