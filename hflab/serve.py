@@ -2382,14 +2382,13 @@ def http_stack() -> str:
 
 
 #: what `hflab bench serve` asks of dynamic batching, per input kind: throughput speed-up (batched /
-#: per-request) in the median of its interleaved rounds at least this, and no 5xx. Measured six times on
-#: 2 CPU cores shared with other jobs (load 3-8), one torch thread, 16 clients, 512 requests per mode
+#: per-request) in the median of its interleaved rounds at least this, and no 5xx. Measured eight times on
+#: 2 CPU cores shared with other jobs (load 1-8), one torch thread, 16 clients, 512 requests per mode
 #: (11_inference_api and the README quote it): whole course reviews (p50 29, mean 50, max 230 tokens)
-#: 1.14-1.25x over all rounds (server CPU per request 1.20-1.27x lower), because one review already
+#: 1.14-1.25x over all rounds (server CPU per request 1.18-1.27x lower), because one review already
 #: keeps the CPU busy computing its tokens and batching only shares the fixed cost of a forward call
 #: (one pass per batch, padding short reviews to the longest, ran at 0.4-0.7x); reviews of at most 8
-#: tokens 2.3-3.4x (CPU per request 3.0-3.3x lower; 3.8-4.0x on idle cores before), where the fixed
-#: cost is most of the work.
+#: tokens 2.3-3.4x (CPU per request 2.7-3.3x lower), where the fixed cost is most of the work.
 BENCH_BARS = {"reviews": 1.0, "short": 2.0}
 
 

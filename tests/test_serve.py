@@ -432,9 +432,9 @@ def test_bench_serve_defaults_meet_their_bars():
     512 requests per mode in 4 interleaved rounds, the bar on the median round (a busy moment on a
     shared machine slows one round of one mode). On whole course reviews dynamic batching must not lose
     (measured 1.14-1.25x over all rounds on 2 busy cores; one forward pass per batch ran at 0.4-0.7x); on
-    reviews of at most 8 tokens, the second figure, >= 2x (2.3-3.4x busy, 3.8-4.0x idle; 2.4-2.6x idle on
-    h11 + asyncio, which is why hflab pins httptools and uvloop). The server's CPU per request, steadier
-    than wall time on a busy machine, must drop with batching (measured 1.20-1.27x and 3.0-3.3x)."""
+    reviews of at most 8 tokens, the second figure, >= 2x (2.3-3.4x; an earlier session measured 2.4-2.6x
+    on h11 + asyncio, which is why hflab pins httptools and uvloop). The server's CPU per request, steadier
+    than wall time on a busy machine, must drop with batching (measured 1.18-1.27x and 2.7-3.3x)."""
     res = serve.bench_serve()
     json.dumps(res)
     assert "httptools" in res["server"] and res["clients"] == 16, res["server"]
