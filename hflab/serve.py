@@ -41,9 +41,14 @@ Routes (``ep.url`` = ``http://127.0.0.1:PORT``):
 
 Dynamic batching: concurrent requests wait in one queue; when the model thread is free, a worker takes
 everything queued plus what arrives within ``max_wait_ms`` (up to ``max_batch_size`` inputs) and runs it
-as one forward pass (one ``generate`` call). Requests that arrive while a batch runs form the next one,
-so the HTTP work of one batch overlaps the model work of the other. ``max_batch_size=1`` is per-request execution with the same
-code (``hflab bench serve`` compares the two).
+in one go: sorted by length and cut into the forward passes that cost the least (padded tokens plus a
+call's fixed cost, :func:`plan_forward_passes`; a generation batch is one ``generate`` call). Requests
+that arrive while a batch runs form the next one, so the HTTP work of one batch overlaps the model work
+of the other. ``max_batch_size=1`` is per-request execution with the same code (``hflab bench serve``
+compares the two, on whole course reviews and on short inputs).
+
+Keys (``api_keys=``; ``hflab serve`` reads them from ``HFLAB_SERVE_API_KEY`` or ``--api-key-file``, never
+the command line, see :func:`load_api_keys`) are compared with :func:`hmac.compare_digest`.
 
 Errors use the ``{"error": "...", "error_type": ...}`` body ``InferenceClient`` reads on the Inference-API
 routes, and OpenAI's ``{"error": {"message", "type", "param", "code"}}`` on ``/v1/*`` (the message is Korean,
