@@ -281,6 +281,28 @@ def test_a_hung_cell_is_cut_off_and_later_exercises_are_graded(tmp_path):
     assert ("hang", "") not in table  # the cut-off exercise cell is reported in its own row
 
 
+def test_hflab_grade_with_a_cut_off_cell_ends_cleanly(tmp_path):
+    """`hflab grade --jobs 2` whose kernels had a cell cut off prints no asyncio noise at exit (issue 26)."""
+    import subprocess
+    import sys
+
+    check = 'ex00.check_param_memory(answer_gb, n_params=n_params, dtype="float16")'
+    for name, body in (("hang", "while True:\n    pass\n"), ("done", "answer_gb = n_params * 2 / 1e9\n")):
+        nb = new_notebook(cells=[new_code_cell("from hflab.exercises import setup as ex00\nn_params = 7e9"),
+                                 new_code_cell(body + check)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        _write(nb, tmp_path / "subs" / name / "00_setup.ipynb")  # lesson 00 of the course, two cells only
+    proc = subprocess.run([sys.executable, "-m", "hflab.cli", "grade", str(tmp_path / "subs"), "--out",
+                           str(tmp_path / "g.csv"), "--jobs", "2", "--cell-timeout", "3"],
+                          capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "Task was destroyed" not in output and "Traceback" not in output and "never retrieved" not in output, output
+    table = {(r["student"], r["exercise"]): r for r in read_csv(tmp_path / "g.csv")}
+    assert table["hang", "00.1"]["status"] == "error" and "시간 제한(3초)" in table["hang", "00.1"]["message"]
+    assert table["done", "00.1"]["status"] == "passed"
+
+
 # --- the pieces, without a kernel ---------------------------------------------------------------
 
 

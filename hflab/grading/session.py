@@ -4,13 +4,21 @@ nbclient (not papermill): grading goes on after a student's error, gives every c
 limit, and runs hidden requests (take the answer values, call the learner's function) that
 do not become cells, outputs or execution counts of the notebook.
 
+nbclient's async API on one event loop per submission, closed the way `asyncio.run` closes
+its loop: nbclient leaves a cell's output-polling task pending when the cell times out, and
+closing the loop cancels it. (The sync API ran every call on its thread's loop, which was
+never closed, and Python printed "Task was destroyed but it is pending!" at exit.)
+
 Used in: hflab.grading.grader.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import pickle
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 import nbformat
@@ -19,6 +27,33 @@ from .sandbox import Submission, Workspace
 from .transport import RemoteError, TransportError, read_payload
 
 _HELPER = "__import__('hflab.grading._kernel', fromlist=['capture'])"
+
+
+class _Loop:
+    """One event loop for a submission, closed as `asyncio.run` closes its loop: pending tasks are cancelled.
+
+    Not asyncio.Runner: its SIGINT handler cancels the running task, which nbclient turns into
+    DeadKernelError, so Ctrl-C would grade on instead of stopping the grader.
+    """
+
+    def __init__(self):
+        self._loop = asyncio.new_event_loop()
+
+    def run(self, coro):
+        return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        loop = self._loop
+        try:
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:  # gather() of nothing would belong to another loop
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
 
 
 class KernelSession:
@@ -33,23 +68,49 @@ class KernelSession:
             startup_timeout=int(startup_timeout), shutdown_kernel="immediate",
             resources={"metadata": {"path": str(submission.dir)}},
         )
-        self.client.owns_km = True  # so leaving setup_kernel shuts the kernel down
+        self.client.owns_km = True  # so leaving async_setup_kernel shuts the kernel down
+        self._runner: _Loop | None = None
         self._ctx = None
         self._n = itertools.count(1)
         self.call_timeout = 60.0
 
-    def __enter__(self) -> "KernelSession":
+    async def _setup(self) -> None:
+        # nbclient hooks SIGINT/SIGTERM on the main thread's loop (to shut the kernel down); the grader
+        # keeps its own handlers, so Ctrl-C stops `hflab grade` as before
+        main = threading.current_thread() is threading.main_thread()
+        saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
         # the kernel's own stdout/stderr (transport warnings, C-level noise) are not the student's output
-        self._ctx = self.client.setup_kernel(env=self.sub.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._ctx.__enter__()
+        ctx = self.client.async_setup_kernel(env=self.sub.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            await ctx.__aenter__()
+            self._ctx = ctx
+        finally:
+            loop = asyncio.get_running_loop()
+            for sig, handler in saved.items():
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, handler)
+
+    def __enter__(self) -> "KernelSession":
+        self._runner = _Loop()
+        try:
+            self._runner.run(self._setup())
+        except BaseException:
+            self._close()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._ctx is not None:
-            try:
-                self._ctx.__exit__(None, None, None)
-            except Exception:  # a kernel that is already gone
-                pass
+        self._close()
+
+    def _close(self) -> None:
+        try:
+            if self._ctx is not None:
+                self._runner.run(self._ctx.__aexit__(None, None, None))
+        except Exception:  # a kernel that is already gone
+            pass
+        finally:
+            self._ctx = None
+            self._runner.close()  # cancels what nbclient left pending (a timed-out cell's output polling)
 
     def run(self, cell, index: int, timeout: float, store_history: bool = True) -> bool:
         """Execute one cell; False when it ran past `timeout` (the kernel is then interrupted)."""
@@ -57,17 +118,15 @@ class KernelSession:
 
         self.client.timeout = max(1, int(round(timeout)))
         try:
-            self.client.execute_cell(cell, index, store_history=store_history)
+            self._runner.run(self.client.async_execute_cell(cell, index, store_history=store_history))
         except CellTimeoutError:
             return False
         return True
 
     def recover(self, timeout: float = 15) -> bool:
         """Interrupt a cell that ran too long; True when the kernel answers again."""
-        from nbclient.util import run_sync
-
         try:
-            run_sync(self.client.km.interrupt_kernel)()
+            self._runner.run(self.client.km.interrupt_kernel())
             return self.run(nbformat.v4.new_code_cell("pass"), 0, timeout, store_history=False)
         except Exception:
             return False
