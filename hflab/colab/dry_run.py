@@ -25,6 +25,13 @@ from . import HERE, allowed_changes, freeze, norm, python_version
 UNRESOLVABLE = HERE / "py313_unresolvable.txt"
 
 
+def cuda_stack(name: str) -> bool:
+    """Colab's CUDA libraries (RAPIDS from NVIDIA's index, nvidia-*, cuda-*): their metadata on PyPI is not
+    the metadata of what Colab installed (torch is a +cu128 build from PyTorch's index), so resolving them
+    together fails for reasons that have nothing to do with the course. The install never touches them."""
+    return name.startswith(("nvidia-", "cuda-", "cupy-")) or re.search(r"-cu1[0-9]\b", name) is not None
+
+
 @dataclass
 class Resolution:
     ok: bool
@@ -42,12 +49,13 @@ def unresolvable() -> list[str]:
             if line.split("#")[0].strip()]
 
 
-def keep_list(skip: set[str] | None = None) -> list[str]:
-    """Colab's packages at Colab's versions, less what the install may change and what cannot resolve."""
-    skip = (skip or set()) | set(unresolvable()) | set(allowed_changes())
+def keep_list(skip: set[str] | None = None, changeable: bool = False) -> list[str]:
+    """Colab's packages at Colab's versions, less what cannot resolve and (unless ``changeable``, which
+    keeps all of Colab as it is) less what the install may change."""
+    skip = (skip or set()) | set(unresolvable()) | (set() if changeable else set(allowed_changes()))
     out = []
     for name, version in freeze().items():
-        if name in skip or "://" in version:
+        if name in skip or "://" in version or cuda_stack(name):
             continue
         out.append(f"{name}=={version.split('+', 1)[0]}")  # torch 2.11.0+cu128: same metadata as 2.11.0
     return out
@@ -58,29 +66,41 @@ def install_spec(wheel: Path) -> str:
     return f"hflab[colab] @ {Path(wheel).resolve().as_uri()}"
 
 
-def _pip(wheel: Path, keep: list[str], report: Path) -> subprocess.CompletedProcess:
+def _pip(wheel: Path | None, keep: list[str], report: Path) -> subprocess.CompletedProcess:
     py = ".".join(python_version().split(".")[:2])
     req = report.with_suffix(".req.txt")
     req.write_text("\n".join(keep) + "\n")
+    extra = [install_spec(wheel)] if wheel else []
     return subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                            "--no-warn-conflicts", "--report", str(report), "--python-version", py,
-                           "--only-binary=:all:", "-r", str(req), install_spec(wheel)],
+                           "--only-binary=:all:", "-r", str(req), *extra],
                           capture_output=True, text=True, timeout=1800)
 
 
-def resolve(wheel: Path, report: Path) -> Resolution:
-    """Resolve ``wheel`` (hflab) for Colab's Python against the freeze; see the module docstring."""
-    keep = keep_list()
-    r = _pip(wheel, keep, report)
-    if r.returncode != 0:
-        errors = [line for line in r.stderr.splitlines() if line.startswith("ERROR") or "conflict" in line.lower()]
-        return Resolution(False, error="\n".join(errors[-15:]) or r.stderr[-3000:], checked=len(keep),
-                          skipped=unresolvable())
+def _resolved(report: Path) -> dict[str, str]:
     data = json.loads(report.read_text())
-    have = freeze()
-    resolved = {norm(item["metadata"]["name"]): item["metadata"]["version"] for item in data["install"]}
-    changed = {n: [have.get(n), v] for n, v in sorted(resolved.items())
-               if have.get(n) is None or have[n].split("+", 1)[0] != v}
+    return {norm(item["metadata"]["name"]): item["metadata"]["version"] for item in data["install"]}
+
+
+def resolve(wheel: Path, report: Path) -> Resolution:
+    """Resolve ``wheel`` (hflab) for Colab's Python against the freeze; see the module docstring.
+
+    Resolves twice, without and with hflab: what differs is what the install changes (the first
+    resolution also fills in what the left-out packages' dependents need, which is not our doing).
+    """
+    keep = keep_list()
+    results = []
+    for w, reqs, out in ((None, keep_list(changeable=True), report.with_suffix(".colab.json")), (wheel, keep, report)):
+        r = _pip(w, reqs, out)
+        if r.returncode != 0:
+            errors = [line for line in r.stderr.splitlines() if line.startswith("ERROR") or "conflict" in line.lower()]
+            what = "Colab의 패키지 목록만으로도" if w is None else "hflab을 더하면"
+            return Resolution(False, error=f"{what} 풀리지 않습니다:\n" + ("\n".join(errors[-15:]) or r.stderr[-3000:]),
+                              checked=len(keep), skipped=unresolvable())
+        results.append(_resolved(out))
+    base, with_hflab = results
+    changed = {n: [base.get(n), v] for n, v in sorted(with_hflab.items())
+               if base.get(n) != v and not cuda_stack(n)}
     return Resolution(True, changed, len(keep), unresolvable())
 
 
