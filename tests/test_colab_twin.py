@@ -31,7 +31,7 @@ def installed_twin():
     wheel = twin.hflab_wheel()
     first = twin.run_install_cell(venv, wheel.as_uri())
     second = twin.run_install_cell(venv, wheel.as_uri())
-    check = twin._pip(venv, "check")
+    check = twin.pip_check(venv)
     report = {
         "changed": {n: list(v) for n, v in colab.changed(first.before, first.after).items()},
         "first_s": round(first.seconds, 1), "second_s": round(second.seconds, 1),

@@ -18,6 +18,7 @@ Used in: tests/test_colab_twin.py, ``make twin``.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -121,15 +122,13 @@ def build_base(log=print) -> Path:
     cons = twin_dir() / "colab-constraints.txt"
     cons.write_text("# Colab's versions (hflab/colab/pip-freeze.gpu.txt)\n" + "\n".join(constraints()) + "\n")
     wheel = standin_wheel(twin_dir() / "wheels")
-    import importlib.metadata
-
     pip_pin = f"pip=={importlib.metadata.version('pip')}"  # Colab's freeze does not list pip: use ours
     for step in (["install", "-q", pip_pin], ["install", "-q", TWIN_TORCH],
                  ["install", "-q", "-c", str(cons), str(wheel), *STACK]):
         r = _pip(base, *step)
         if r.returncode != 0:
             raise TwinError(f"[twin] pip {' '.join(step[:3])} 실패:\n{(r.stdout + r.stderr)[-3000:]}")
-    check = _pip(base, "check")
+    check = pip_check(base)
     stamp.write_text(_stamp_text())
     log(f"[twin] 완료 ({time.perf_counter() - t0:.0f}s). pip check: {check.stdout.strip() or 'ok'}")
     return base
@@ -157,6 +156,11 @@ def kernelspec(venv: Path) -> Path:
             "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}}
     (d / "kernel.json").write_text(json.dumps(spec, indent=1))
     return venv / "share" / "jupyter"
+
+
+def pip_check(venv: Path) -> subprocess.CompletedProcess:
+    """``pip check`` in a twin: every installed package's requirements met (google-colab's == pins too)."""
+    return _pip(venv, "check")
 
 
 def packages(venv: Path) -> dict[str, str]:
