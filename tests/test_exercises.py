@@ -156,3 +156,21 @@ def test_self_test_reports_a_checker_that_accepts_a_wrong_answer(tmp_path, monke
 
 def test_example_type_is_public():
     assert Example(check_double, right=dict(answer=2, x=1)).wrong == []
+
+
+def test_examples_leave_nothing_in_the_system_temp_dir(tmp_path):
+    """Lessons 01 and 08 build files for their examples: under build/, not in TMPDIR (issue 26)."""
+    import os
+    import subprocess
+    import sys
+
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    code = ("from hflab.exercises import self_test\n"
+            "problems = self_test('hub_token') + self_test('trainer')\n"
+            "assert not problems, problems\n")
+    # torch makes its compile cache, one fixed folder TMPDIR/torchinductor_<user>, when torch._dynamo is imported
+    env = {**os.environ, "TMPDIR": str(tmpdir), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "torchinductor")}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in tmpdir.iterdir()) == []

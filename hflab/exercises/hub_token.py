@@ -268,16 +268,19 @@ def check_safetensors_params(answer, path):
 
 # --------------------------------------------------------------------------------------------------
 def examples() -> list[Example]:
-    """Right and wrong answers for the tests (inputs built here, offline, in a temporary folder)."""
-    import tempfile
+    """Right and wrong answers for the tests (inputs built here, offline, in build/exercise_examples/)."""
+    import shutil
 
     import torch
     from safetensors.torch import save_file
 
     from ..auth import mask_token
+    from ..course import build_dir
 
     tok = fake_token(7)
-    folder = Path(tempfile.mkdtemp(prefix="hflab_ex01_"))
+    folder = build_dir() / "exercise_examples" / LESSON   # not the system temp dir: nothing is left behind there
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "id2label": {"0": "부정", "1": "긍정"}}))
     (folder / "tokenizer.json").write_text(json.dumps({"model": {"type": "WordPiece", "vocab": {"[PAD]": 0}}}))
     (folder / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 512}))

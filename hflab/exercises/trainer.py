@@ -152,7 +152,7 @@ def check_resume_step(answer, checkpoint_dir):
 
 def examples():
     """Right and wrong answers for each checker (tests/test_exercises.py runs them)."""
-    import tempfile
+    import shutil
 
     import numpy as np
     import torch
@@ -178,7 +178,11 @@ def examples():
         pred = np.argmax(logits, axis=0)
         return {"accuracy": float((pred == labels).mean()), "f1": 0.0}
 
-    tmp = Path(tempfile.mkdtemp(prefix="hflab-08-"))
+    from ..course import build_dir
+
+    tmp = build_dir() / "exercise_examples" / LESSON   # not the system temp dir: nothing is left behind there
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
     gpu = torch.cuda.is_available()
 
     def args(**kw):
