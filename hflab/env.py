@@ -81,7 +81,7 @@ class Gpu:
         return "bfloat16" if self.bf16 else "float16"
 
     def advice(self) -> str:
-        """One Korean line: which dtype and why (lessons 00, 04, 05, 09; ``hflab doctor``)."""
+        """One Korean line: which dtype and why (lessons 00, 04, 05)."""
         if self.name is None:
             return "GPU 없음 → float32 (CPU). Colab이라면 런타임 → 런타임 유형 변경 → T4 GPU"
         cap = f"{self.capability[0]}.{self.capability[1]}" if self.capability else "?"

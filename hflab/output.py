@@ -7,13 +7,15 @@ and in the tests. What it turns off (lesson 00 says what output to expect and ig
   ("Map", "Filter", "Generating split"): on Colab they fill the page with widgets whose text differs
   from run to run, which hides what the lesson prints;
 * warnings that repeat every epoch and teach nothing here: torch's "'pin_memory' ... no accelerator"
-  (CPU runs), datasets' "Setting num_proc from N back to 1" (a tiny dataset), and jupyter_client's
-  connection-file / TCP notices in `make course`.
+  (CPU runs), peft's is_gradient_checkpointing warning, datasets' "Setting num_proc from N back to 1"
+  (a tiny dataset). (ipykernel's "running over TCP" notice in `make course` is gone another way: the
+  runner's kernels use IPC sockets.)
 
 An environment variable that is already set wins: ``HF_HUB_DISABLE_PROGRESS_BARS=0`` (and
 ``HF_DATASETS_DISABLE_PROGRESS_BARS=0``) before ``import hflab`` keeps the bars.
 
-Used in: every lesson (through ``import hflab``), 00_setup (explained), hflab.runner.
+Used in: every lesson (through ``import hflab``), 00_setup (explained); hflab.runner gives the
+kernels it starts the same ``ENV``.
 """
 from __future__ import annotations
 

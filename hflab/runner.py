@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from . import output as output_policy
 from .course import lesson, project_root
 from .errors import HflabError
 
@@ -50,8 +51,7 @@ def notebook_env(extra: dict | None = None, online: bool = False, checkout_on_pa
         HF_DATASETS_OFFLINE=flag,
         HF_EVALUATE_OFFLINE=flag,
         HF_HUB_DISABLE_TELEMETRY="1",
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
-        HF_DATASETS_DISABLE_PROGRESS_BARS="1",
+        **output_policy.ENV,  # the progress-bar switches import hflab sets, set before the kernel starts
         TOKENIZERS_PARALLELISM="false",
         PYTHONHASHSEED="0",
         MPLBACKEND="module://matplotlib_inline.backend_inline",

@@ -29,9 +29,7 @@ PROTECTED = ("torch", "numpy", "pandas", "ipykernel", "ipython", "ipywidgets", "
              "requests")
 
 
-def norm(name: str) -> str:
-    """PEP 503 normalised distribution name (``Jupyter_Server`` -> ``jupyter-server``)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+from ..env import _norm as norm  # the package's one PEP 503 name normaliser (Jupyter_Server -> jupyter-server)
 
 
 def freeze(path: str | Path | None = None) -> dict[str, str]:
@@ -75,12 +73,13 @@ def changed(before: dict[str, str], after: dict[str, str]) -> dict[str, tuple[st
     return {n: (b.get(n), a.get(n)) for n in sorted(set(a) | set(b)) if b.get(n) != a.get(n)}
 
 
-_LIST = ("import importlib.metadata as m, json; "
+_LIST = ("import sys; sys.path = [p for p in sys.path if p not in ('', '.')]; "  # not the current folder
+         "import importlib.metadata as m, json; "
          "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions() if d.metadata['Name']}))")
 
 
-def installed() -> dict[str, str]:
-    """``{normalised name: version}`` of every distribution installed for this Python.
+def installed(python: str | Path | None = None, env: dict | None = None) -> dict[str, str]:
+    """``{normalised name: version}`` of every distribution installed for ``python`` (default: this one).
 
     Asked in a fresh interpreter: this kernel's own ``sys.path`` may show more (importing setuptools,
     as matplotlib's font helper does, adds its vendored copies of platformdirs & co.).
@@ -88,7 +87,8 @@ def installed() -> dict[str, str]:
     import json
     import subprocess
 
-    out = subprocess.run([sys.executable, "-c", _LIST], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([str(python or sys.executable), "-c", _LIST], capture_output=True, text=True,
+                         check=True, env=env).stdout
     return {norm(k): v for k, v in json.loads(out).items()}
 
 

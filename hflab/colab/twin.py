@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import COLAB_PINNED, HERE, freeze, norm
+from . import COLAB_PINNED, HERE, colab_pins, freeze, installed
 
 #: What the course's stack touches: the base gets Colab's version of each (and of their dependencies).
 STACK = (
@@ -64,11 +64,16 @@ def _python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def _pip(venv: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+def _env() -> dict:
+    """This process's environment for a twin's Python, without this checkout on its path."""
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONNOUSERSITE="1")
     env.pop("PYTHONPATH", None)
+    return env
+
+
+def _pip(venv: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     return subprocess.run([str(_python(venv)), "-m", "pip", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+                          env=_env(), timeout=timeout)
 
 
 def constraints() -> list[str]:
@@ -83,7 +88,7 @@ def constraints() -> list[str]:
 
 def standin_wheel(out_dir: Path) -> Path:
     """A wheel named ``google-colab`` 1.0.0 that requires exactly what Colab's own package pins."""
-    pins = [f"{n}=={freeze()[n]}" for n in COLAB_PINNED]
+    pins = [f"{n}=={v}" for n, v in colab_pins().items()]
     dist = "google_colab-1.0.0.dist-info"
     meta = "Metadata-Version: 2.1\nName: google-colab\nVersion: 1.0.0\n" \
            "Summary: Stand-in for Colab's google-colab package: its == pins only (hflab twin)\n" + \
@@ -164,9 +169,8 @@ def pip_check(venv: Path) -> subprocess.CompletedProcess:
 
 
 def packages(venv: Path) -> dict[str, str]:
-    """``{normalised name: version}`` installed in a twin."""
-    r = _pip(venv, "list", "--format=json")
-    return {norm(p["name"]): p["version"] for p in json.loads(r.stdout)}
+    """``{normalised name: version}`` installed in a twin (asked the way the install cell asks)."""
+    return installed(_python(venv), env=_env())
 
 
 def hflab_wheel(out_dir: Path | None = None) -> Path:
