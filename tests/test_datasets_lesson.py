@@ -68,9 +68,12 @@ def test_offline_parameters_use_local_files_and_the_mirror_tokenizer():
 
 
 def test_show_facts_are_asserted_in_the_notebook(source):
-    assert "assert speedup > " in source and "batched=False" in source and "batched=True" in source
+    """Facts true on every device are asserted in the lesson; measured speeds are only recorded there
+    (a T4 or a busy CPU must not stop "모두 실행"): their bars are in test_executed_headline_measured_facts."""
+    assert "batched=False" in source and "batched=True" in source
+    assert "assert speedup" not in source and "assert t_second" not in source
     assert "assert reused" in source and "second.cache_files == first.cache_files" in source
-    assert "assert t_second < t_first" in source and "load_from_cache_file=False" in source
+    assert "load_from_cache_file=False" in source
     assert "assert rewritten" in source
     assert "streaming=True" in source and ".take(3)" in source
     assert "assert peak_growth < big_mb" in source and "memory_info().rss" in source
