@@ -36,8 +36,21 @@ class _Loop:
     DeadKernelError, so Ctrl-C would grade on instead of stopping the grader.
     """
 
+    #: nbclient's background pollers: when a cell is cut off they end with queue.Empty that nbclient
+    #: itself never awaits, and asyncio reports "Task exception was never retrieved" at exit.
+    _ABANDONED = ("_async_poll_output_msg", "_async_poll_kernel_alive")
+
     def __init__(self):
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(self._report)
+
+    @classmethod
+    def _report(cls, loop, context) -> None:
+        task = context.get("future") or context.get("task")
+        coro = getattr(task, "get_coro", lambda: None)()
+        if getattr(coro, "__name__", "") in cls._ABANDONED:
+            return
+        loop.default_exception_handler(context)
 
     def run(self, coro):
         return self._loop.run_until_complete(coro)
