@@ -12,23 +12,76 @@
 """
 from __future__ import annotations
 
+import errno
 import json
-import sys
+import os
+import traceback
 from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import HflabError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="hflab 강의 도구 (Hugging Face 한국어 강의)")
+DEBUG_ENV = "HFLAB_DEBUG"
+
+
+def explain(exc: BaseException) -> str:
+    """The Korean text `hflab` prints for an error a command raised: message and fix, no traceback.
+
+    An :class:`HflabError` already says what to do; an ``OSError`` (a port in use, a folder that cannot
+    be written) is named with its Korean fix; anything else is called unexpected and points at
+    ``--debug``. Token-like strings are masked. Used by every `hflab` command (README, lessons 01, 11).
+    """
+    from .auth import _scrub  # the package's own masking of hf_ tokens (auth.mask_token)
+
+    if isinstance(exc, HflabError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        fixes = {
+            errno.EADDRINUSE: "다른 --port 를 주거나, 그 포트를 쓰는 프로그램을 끄세요.",
+            errno.EACCES: "쓸 수 있는 폴더나 1024 이상의 포트를 고르세요.",
+            errno.EPERM: "쓸 수 있는 폴더나 1024 이상의 포트를 고르세요.",
+            errno.ENOSPC: "디스크 공간을 비우고 다시 실행하세요.",
+            errno.ENOTDIR: "폴더 경로 중간에 파일이 있습니다. 다른 폴더를 고르세요.",
+            errno.EROFS: "쓸 수 있는 폴더를 고르세요.",
+        }
+        fix = fixes.get(exc.errno, "경로와 포트를 확인하고 다시 실행하세요.")
+        text = f"운영체제 오류: {exc.strerror or exc}{where}\n  → 해결: {fix}"
+    else:
+        first = (str(exc).strip().splitlines() or [""])[0][:300]  # the rest is in the --debug traceback
+        text = (f"예상하지 못한 오류입니다: {type(exc).__name__}: {first}\n"
+                f"  → 해결: 같은 명령을 `hflab --debug ...` (또는 {DEBUG_ENV}=1) 로 다시 실행하면 전체 traceback 이 "
+                "보입니다. 그 내용과 함께 알려 주세요.")
+    return _scrub(text, os.environ.get("HF_TOKEN"))
+
+
+class _KoreanErrors(TyperGroup):
+    """Every command's failure ends as its Korean message and exit code 1; the traceback only with --debug."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # exit codes and usage errors: typer prints those
+            raise
+        except Exception as exc:  # noqa: BLE001 - the point is that no command ends in a bare traceback
+            if ctx.params.get("debug") or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+                traceback.print_exc()
+            typer.secho(f"❌ {explain(exc)}", fg="red", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(cls=_KoreanErrors, add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False, help="hflab 강의 도구 (Hugging Face 한국어 강의)")
 bench_app = typer.Typer(no_args_is_help=True, help="측정 벤치마크 (결과는 JSON)")
 app.add_typer(bench_app, name="bench")
 
 
-def _fail(e: Exception) -> None:
-    typer.secho(f"❌ {e}", fg="red", err=True)
-    raise typer.Exit(1)
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help=f"오류가 나면 전체 traceback 도 보여 줍니다 ({DEBUG_ENV}=1 과 같음)")):
+    """hflab 강의 도구. 오류는 한국어 설명과 해결 방법으로 끝납니다 (traceback 은 --debug)."""
 
 
 @app.command()
@@ -45,15 +98,12 @@ def mirror(force: bool = typer.Option(False, help="이미 있어도 다시 만�
     """오프라인 미러(실제 가중치 → HF 캐시) 만들기/확인. 두 번째 실행은 아무것도 하지 않습니다."""
     from . import offline
 
-    try:
-        if check:
-            bad = [s for s in offline.mirror_status() if not s.ok]
-            for s in offline.mirror_status():
-                typer.echo(f"[mirror] {s.repo_id}: {s.state} {s.detail}")
-            raise typer.Exit(1 if bad else 0)
-        offline.build_mirror(force=force)
-    except HflabError as e:
-        _fail(e)
+    if check:
+        bad = [s for s in offline.mirror_status() if not s.ok]
+        for s in offline.mirror_status():
+            typer.echo(f"[mirror] {s.repo_id}: {s.state} {s.detail}")
+        raise typer.Exit(1 if bad else 0)
+    offline.build_mirror(force=force)
 
 
 @app.command()
@@ -63,12 +113,9 @@ def models(force: bool = typer.Option(False, help="이미 있어도 다시 학�
 
     from .models import ensure_review_classifier, review_classifier_info, review_classifier_path
 
-    try:
-        if force:
-            shutil.rmtree(review_classifier_path(), ignore_errors=True)
-        path = ensure_review_classifier()
-    except HflabError as e:
-        _fail(e)
+    if force:
+        shutil.rmtree(review_classifier_path(), ignore_errors=True)
+    path = ensure_review_classifier()
     info = review_classifier_info(path) or {}
     typer.echo(f"[models] review-classifier: {path}  {json.dumps(info.get('test_accuracy', {}), ensure_ascii=False)}")
 
@@ -99,10 +146,7 @@ def student(src: Path = typer.Option(Path("notebooks")), out: Path = typer.Optio
     """학생용 노트북(정답 제거, 출력 제거)을 build/student 에 만듭니다."""
     from .student import cli_student
 
-    try:
-        cli_student(src, out)
-    except HflabError as e:  # unbalanced solution markers, missing folder
-        _fail(e)
+    cli_student(src, out)  # unbalanced solution markers, missing folder: HflabError, printed by _KoreanErrors
 
 
 @app.command()
@@ -110,10 +154,7 @@ def solutions(src: Path = typer.Option(Path("notebooks")), out: Path = typer.Opt
     """강사용 정답 노트북(출력 제거)을 build/solutions 에 만듭니다."""
     from .student import cli_solutions
 
-    try:
-        cli_solutions(src, out)
-    except HflabError as e:
-        _fail(e)
+    cli_solutions(src, out)
 
 
 @app.command()
@@ -126,11 +167,8 @@ def grade(folder: Path, out: Path = typer.Option(Path("build/grades.csv")),
     """제출된 노트북 폴더를 채점해 CSV로 씁니다: 점수는 과정의 채점 함수가 직접 계산합니다 (하나가 실패해도 계속)."""
     from .student import cli_grade
 
-    try:
-        raise typer.Exit(cli_grade(folder, out, timeout, executed=executed, jobs=jobs, cell_timeout=cell_timeout,
-                                   lesson=lesson))
-    except HflabError as e:  # no such folder
-        _fail(e)
+    raise typer.Exit(cli_grade(folder, out, timeout, executed=executed, jobs=jobs, cell_timeout=cell_timeout,
+                               lesson=lesson))
 
 
 def _print_json(d: dict) -> None:
@@ -169,10 +207,7 @@ def bench_serve(clients: int = typer.Option(16, help="동시에 요청하는 클
     """hflab serve: 동적 배칭 vs 요청마다 실행의 처리량, p50/p99 지연, 5xx 수, 입력 길이 (실제 리뷰 길이 기본)."""
     from .serve import bench_serve as run
 
-    try:
-        _print_json(run(clients=clients, requests=requests, inputs=inputs, short_figure=short_figure))
-    except HflabError as e:  # unknown --inputs
-        _fail(e)
+    _print_json(run(clients=clients, requests=requests, inputs=inputs, short_figure=short_figure))
 
 
 @app.command()
@@ -188,29 +223,25 @@ def serve(model: str = typer.Option(..., help="Hub 모델 id 또는 로컬 폴�
     """로컬 추론 엔드포인트: InferenceClient·OpenAI 클라이언트가 그대로 말하는 HTTP 서버, 동적 배칭."""
     from .serve import API_KEY_ENV, ServeError, cli_serve
 
-    try:
-        if api_key is not None:  # the old option: a key on the command line is visible to everyone in `ps`
-            raise ServeError("--api-key 로 명령줄에 쓴 키는 같은 컴퓨터의 누구나 ps 로 볼 수 있어 받지 않습니다.",
-                             fix=f"키를 파일에 두고 --api-key-file 로 넘기거나 (chmod 600), 환경 변수 {API_KEY_ENV} 에 "
-                                 "넣으세요. 이미 명령줄에 쓴 키는 새로 만드세요.")
-        cli_serve(model, task, port=port, rate_limit=rate_limit, host=host, api_key_file=api_key_file)
-    except HflabError as e:  # unknown task or model, port in use, network host without a key, bad key file
-        _fail(e)
+    if api_key is not None:  # the old option: a key on the command line is visible to everyone in `ps`
+        raise ServeError("--api-key 로 명령줄에 쓴 키는 같은 컴퓨터의 누구나 ps 로 볼 수 있어 받지 않습니다.",
+                         fix=f"키를 파일에 두고 --api-key-file 로 넘기거나 (chmod 600), 환경 변수 {API_KEY_ENV} 에 "
+                             "넣으세요. 이미 명령줄에 쓴 키는 새로 만드세요.")
+    # unknown task or model, port in use, network host without a key, bad key file: printed by _KoreanErrors
+    cli_serve(model, task, port=port, rate_limit=rate_limit, host=host, api_key_file=api_key_file)
 
 
 @app.command()
-def hub(root: Path = typer.Option(Path("build/practice_hub")), port: int = typer.Option(8765)):
+def hub(root: Path = typer.Option(Path("build/practice_hub"), help="저장소·토큰을 둘 폴더"),
+        port: int = typer.Option(8765, help="포트 (0 = 빈 포트)")):
     """연습용 로컬 Hub (127.0.0.1): 실제 huggingface_hub 클라이언트로 로그인/업로드 연습."""
     from .practice_hub import serve_forever
 
     serve_forever(root, port)
 
 
-def main():  # pragma: no cover
-    try:
-        app()
-    except HflabError as e:
-        _fail(e)
+def main():  # pragma: no cover - the console script; tests run it as `python -m hflab.cli`
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover
