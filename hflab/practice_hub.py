@@ -66,6 +66,11 @@ offline mirror (``HF_HUB_OFFLINE=1``) works again afterwards. A notebook therefo
         ...  # create_repo / upload_folder / push_to_hub / from_pretrained("student/x") / load_dataset
     hub.stop()
 
+Bad input never crashes the hub: every route (:data:`ROUTES`) answers malformed bodies (not JSON, invalid
+UTF-8, lone surrogates, deep nesting, wrong JSON types) with a 4xx in the Hub's error shape whose ``error``
+text ends with a Korean line, and refuses what the Hub refuses: invalid repo names, file paths with ``..``
+or a component over 255 bytes, branch/tag names git would not take, booleans that are not JSON booleans.
+
 Extras for teaching and tests: ``hub.add_repo(...)`` seeds a repo on the server side (e.g. a gated one,
 ``gated="manual"``), ``hub.add_token(...)`` / ``hub.revoke_token(...)`` manage tokens,
 ``hub.fail(pattern, status=500)`` injects faults, ``hub.requests`` lists the HTTP calls the client made
@@ -101,7 +106,7 @@ from . import _threaded_server
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PracticeHub", "serve_forever", "create_app", "DEFAULT_USER", "default_root"]
+__all__ = ["PracticeHub", "serve_forever", "create_app", "DEFAULT_USER", "default_root", "ROUTES"]
 
 #: the practice account every generated token belongs to
 DEFAULT_USER = "student"
@@ -109,7 +114,10 @@ REPO_TYPES = ("model", "dataset", "space")
 _PLURAL = {"models": "model", "datasets": "dataset", "spaces": "space"}
 _URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 _SPACE_SDKS = ("gradio", "docker", "static", "streamlit")
-_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_-])?$|^[A-Za-z0-9]$")
+# The Hub's repo (and namespace) names: ASCII letters, digits, "-", "_", "."; at most 96 characters; no "--" or
+# ".."; "-" and "." neither first nor last; not ending in ".git" (_name_problem). These are the rules
+# huggingface_hub.utils.validate_repo_id applies before it sends a repo id.
+_NAME_RE = re.compile(r"^(?![.-])(?!.*[.-]$)(?!.*--)(?!.*\.\.)[A-Za-z0-9._-]{1,96}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 _REGULAR_MAX = 10 * 1024 * 1024  # the Hub refuses "regular" (inline) files above 10 MB
@@ -208,11 +216,61 @@ def _is_lfs_path(path: str, patterns: list[str]) -> bool:
     return False
 
 
-def _valid_path(path: Any) -> bool:
-    if not isinstance(path, str) or not path or path.startswith("/") or "\\" in path or "\0" in path:
-        return False
+_PATH_PART_MAX = 255      # bytes (UTF-8) per path component: NAME_MAX of the file systems the cache lands on
+_PATH_MAX = 1024          # bytes (UTF-8) for a whole path in a repo (or a revision)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_REF_CHARS_RE = re.compile(r"[A-Za-z0-9._/-]+")
+
+
+def _utf8_len(text: str) -> int | None:
+    """Length in UTF-8 bytes, or None when ``text`` cannot be UTF-8 (a lone surrogate such as ``\\ud800``)."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
+
+
+def _path_problem(path: Any) -> str | None:
+    """Why ``path`` cannot be a file path in a repo (Korean), or None when it can."""
+    if not isinstance(path, str) or not path:
+        return "파일 경로는 비어 있지 않은 문자열이어야 합니다"
+    size = _utf8_len(path)
+    if size is None or _CONTROL_RE.search(path):
+        return "파일 경로에 UTF-8로 쓸 수 없는 문자나 제어 문자가 있습니다"
+    if path.startswith("/") or "\\" in path:
+        return "파일 경로는 저장소 안의 상대 경로여야 합니다 (/ 로 시작하거나 \\ 를 쓰지 마세요)"
+    if size > _PATH_MAX:
+        return f"파일 경로가 너무 깁니다 ({size}바이트, 최대 {_PATH_MAX})"
     parts = path.split("/")
-    return all(p not in ("", ".", "..") for p in parts) and parts[0] != ".git"
+    if any(p in ("", ".", "..") for p in parts) or parts[0] == ".git":
+        return "파일 경로에 빈 부분, '.', '..' 또는 .git 을 쓸 수 없습니다"
+    longest = max(len(p.encode("utf-8")) for p in parts)
+    if longest > _PATH_PART_MAX:
+        return f"파일·폴더 이름 하나가 너무 깁니다 ({longest}바이트, 최대 {_PATH_PART_MAX}): 더 짧은 이름을 쓰세요"
+    return None
+
+
+def _name_problem(name: Any, what: str = "저장소 이름") -> str | None:
+    """Why ``name`` cannot be a repo name or namespace on the Hub (Korean), or None when it can."""
+    if not isinstance(name, str) or not name:
+        return f"{what}은(는) 비어 있지 않은 문자열이어야 합니다"
+    if _NAME_RE.match(name) and not name.endswith(".git"):
+        return None
+    return (f"{what} {name[:100]!r}은(는) 쓸 수 없습니다: 영문자·숫자·'-'·'_'·'.'만, 96자 이하, "
+            "'--'·'..' 없이, '-'·'.'로 시작하거나 끝나지 않게 ('.git'으로 끝나지도 않게) 지으세요")
+
+
+def _ref_problem(ref: Any, what: str = "브랜치/태그 이름") -> str | None:
+    """Why ``ref`` cannot be a branch or tag name (git's check-ref-format rules, ASCII only), or None."""
+    if not isinstance(ref, str) or not ref:
+        return f"{what}은(는) 비어 있지 않은 문자열이어야 합니다"
+    parts = ref.split("/")
+    if (not _REF_CHARS_RE.fullmatch(ref) or ".." in ref or ref.startswith("-") or ref.endswith((".", ".lock"))
+            or any(not p or p.startswith(".") or p.endswith(".lock") for p in parts)
+            or len(ref) > _PATH_MAX or max(len(p) for p in parts) > _PATH_PART_MAX):
+        return (f"{what} {ref[:100]!r}은(는) 쓸 수 없습니다: 영문자·숫자·'.'·'_'·'-'·'/'만 쓰고, '..'·'//' 없이, "
+                "'-'로 시작하거나 '/'·'.'·'.lock'으로 끝나지 않게 지으세요")
+    return None
 
 
 def _front_matter(readme: bytes | None) -> dict | None:
@@ -232,11 +290,29 @@ def _front_matter(readme: bytes | None) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+#: Korean text for an error answer that names none of its own, by status
+_KO_BY_STATUS = {
+    400: "요청 형식이 잘못되었습니다. 보낸 값(JSON 본문, 이름, 경로)을 확인하세요.",
+    401: "인증이 필요합니다. 연습 허브의 토큰(hub.token)을 쓰세요.",
+    403: "권한이 없습니다. 쓰기(write) 토큰으로 자기 네임스페이스(student)에 쓰세요.",
+    404: "요청한 것을 찾을 수 없습니다. 저장소 id, 리비전, 파일 이름과 주소를 확인하세요.",
+    405: "이 주소는 그 HTTP 메서드를 받지 않습니다.",
+    409: "이미 있습니다. 다른 이름을 쓰거나 exist_ok=True 로 부르세요.",
+    412: "그 사이에 다른 커밋이 생겼습니다. parent_commit 을 최신 커밋으로 바꿔 다시 보내세요.",
+    416: "요청한 바이트 범위(Range)가 파일 크기를 벗어났습니다.",
+    422: "보낸 내용을 처리할 수 없습니다. 값을 확인하세요.",
+}
+_KO_FALLBACK = "연습 허브가 요청을 처리하지 못했습니다. 잠시 뒤 다시 보내 보세요."
+
+
 class HubHTTPError(Exception):
-    """An error answer in the Hub's shape: status, ``{"error": ...}``, X-Error-Code / X-Error-Message."""
+    """An error answer in the Hub's shape: status, ``{"error": ...}``, X-Error-Code / X-Error-Message.
+
+    ``message`` is the Hub's English text (X-Error-Message, which the client matches); ``ko`` is the
+    Korean line for the learner, added to the body's ``error`` (a default by status when not given)."""
 
     def __init__(self, status: int, message: str, code: str | None = None, headers: dict | None = None,
-                 body_message: str | None = None, extra: dict | None = None):
+                 body_message: str | None = None, extra: dict | None = None, ko: str | None = None):
         super().__init__(message)
         self.extra = extra or {}
         self.status = status
@@ -244,10 +320,23 @@ class HubHTTPError(Exception):
         self.code = code
         self.headers = headers or {}
         self.body_message = body_message
+        self.ko = ko or _KO_BY_STATUS.get(status, _KO_FALLBACK)
+
+
+def _bad_request(ko: str, message: str = "Bad request") -> HubHTTPError:
+    """400 for malformed input: the Korean reason in the body, a short English one in X-Error-Message."""
+    return HubHTTPError(400, message, ko=ko)
+
+
+def _revision_not_found(revision: str) -> HubHTTPError:
+    shown = revision[:200].encode("ascii", "replace").decode()
+    return HubHTTPError(404, f"Invalid rev id: {shown}", "RevisionNotFound",
+                        ko="리비전(브랜치, 태그, 커밋)을 찾을 수 없습니다. revision= 의 철자를 확인하세요.")
 
 
 def _not_found_repo() -> HubHTTPError:
-    return HubHTTPError(404, "Repository not found", "RepoNotFound")
+    return HubHTTPError(404, "Repository not found", "RepoNotFound",
+                        ko="저장소를 찾을 수 없습니다. 저장소 id(소유자/이름)와 repo_type, 비공개라면 토큰을 확인하세요.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -261,6 +350,9 @@ class HubStore:
         self.lock = threading.RLock()
         (self.root / "repos").mkdir(parents=True, exist_ok=True)
         (self.root / "blobs").mkdir(parents=True, exist_ok=True)
+        probe = self.root / f".write-test.{os.getpid()}.{threading.get_ident()}"
+        probe.write_bytes(b"")  # OSError now, not on the first upload, when root is read-only
+        probe.unlink()
         self._counter = itertools.count()
 
     # ---------------------------------------------------------------- tokens
@@ -343,7 +435,8 @@ class HubStore:
     ) -> dict:
         with self.lock:
             if self.load_repo(repo_type, repo_id) is not None:
-                raise HubHTTPError(409, f"You already created this {repo_type} repo", "RepoExists")
+                raise HubHTTPError(409, f"You already created this {repo_type} repo", "RepoExists",
+                                   ko="같은 이름의 저장소가 이미 있습니다. 다른 이름을 쓰거나 exist_ok=True 로 부르세요.")
             meta = {
                 "id": repo_id,
                 "type": repo_type,
@@ -449,57 +542,20 @@ class HubStore:
                 branch_kind, branch = "pr", revision[len("refs/pr/"):]
             head = refs[branch_kind].get(branch)
             if head is None:
-                raise HubHTTPError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+                raise _revision_not_found(revision)
             if parent_commit is not None and parent_commit != head:
                 raise HubHTTPError(412, "A commit has happened since. Please refresh and try again.")
             tree = dict(self.load_commit(meta, head)["tree"])
             for op in operations:
-                key, value = op.get("key"), op.get("value") or {}
-                path = value.get("path")
-                if key in ("file", "lfsFile", "deletedFile", "deletedFolder") and not _valid_path(
-                    path.rstrip("/") if isinstance(path, str) and key == "deletedFolder" else path
-                ):
-                    raise HubHTTPError(400, f"Invalid path in commit: {path!r}")
-                if key == "file":
-                    content = value.get("content", "")
-                    try:
-                        data = (
-                            base64.b64decode(content, validate=True)
-                            if value.get("encoding", "base64") == "base64"
-                            else str(content).encode("utf-8")
-                        )
-                    except Exception:
-                        raise HubHTTPError(400, f"Invalid base64 content for {path!r}") from None
-                    tree[path] = self.put_blob(data)
-                elif key == "lfsFile":
-                    oid = str(value.get("oid", ""))
-                    known = re.fullmatch(r"[0-9a-f]{64}", oid) is not None and self.blob_path(oid).is_file()
-                    if not known:
-                        raise HubHTTPError(
-                            422, f"LFS file {path!r} (oid {oid}) was never uploaded to the practice hub: "
-                            "it accepts regular (inline) uploads only"
-                        )
-                    tree[path] = self.put_blob(self.read_blob(oid))
-                elif key == "deletedFile":
-                    if path not in tree:
-                        raise HubHTTPError(404, f"A file with this name doesn't exist: {path}", "EntryNotFound")
-                    del tree[path]
-                elif key == "deletedFolder":
-                    prefix = path.rstrip("/") + "/"
-                    victims = [p for p in tree if p.startswith(prefix)]
-                    if not victims:
-                        raise HubHTTPError(404, f"A folder with this name doesn't exist: {path}", "EntryNotFound")
-                    for p in victims:
-                        del tree[p]
-                else:
-                    raise HubHTTPError(400, f"Unknown commit operation: {key!r}")
+                self._apply(tree, op)
             # a path cannot be both a file and a folder
             names = set(tree)
             for p in names:
                 parts = p.split("/")
                 for i in range(1, len(parts)):
                     if "/".join(parts[:i]) in names:
-                        raise HubHTTPError(400, f"Cannot create {p!r}: '{'/'.join(parts[:i])}' is a file")
+                        raise HubHTTPError(400, "Cannot create a file under a file",
+                                           ko=f"{p!r}을(를) 만들 수 없습니다: '{'/'.join(parts[:i])}'은(는) 파일입니다.")
             sha = self._write_commit(meta, parents=[head], tree=tree, title=title, message=message, author=author)
             pr_num = None
             if create_pr:
@@ -509,6 +565,52 @@ class HubStore:
                 refs[branch_kind][branch] = sha
             self.save_repo(meta)
             return sha, pr_num
+
+    def _apply(self, tree: dict, op: Any) -> None:
+        """Apply one commit operation (``{"key": ..., "value": {...}}``) to ``tree``; 4xx in Korean when it is
+        malformed, names an invalid path, or refers to a file, folder or LFS object that is not there."""
+        if not isinstance(op, dict) or not isinstance(op.get("value"), dict):
+            raise _bad_request("커밋의 각 줄은 {\"key\": ..., \"value\": {...}} 모양의 JSON 객체여야 합니다.",
+                               "Invalid commit operation")
+        key, value = op.get("key"), op["value"]
+        if key not in ("file", "lfsFile", "deletedFile", "deletedFolder"):
+            raise _bad_request(f"알 수 없는 커밋 작업입니다: {str(key)[:50]!r} (file, lfsFile, deletedFile, "
+                               "deletedFolder 중 하나).", f"Unknown commit operation: {str(key)[:50]!r}")
+        path = value.get("path")
+        checked = path.rstrip("/") if isinstance(path, str) and key == "deletedFolder" else path
+        problem = _path_problem(checked)
+        if problem:
+            raise _bad_request(f"커밋 경로가 잘못되었습니다: {problem}.", "Invalid path in commit")
+        if key == "file":
+            content = _field(value, "content", str, "")
+            encoding = _field(value, "encoding", str, "base64")
+            try:
+                data = base64.b64decode(content, validate=True) if encoding == "base64" else content.encode("utf-8")
+            except ValueError:  # binascii.Error is a ValueError
+                raise _bad_request(f"{path!r}의 content 가 올바른 base64 가 아닙니다.",
+                                   "Invalid base64 content") from None
+            tree[path] = self.put_blob(data)
+        elif key == "lfsFile":
+            oid = _field(value, "oid", str, "")
+            if re.fullmatch(r"[0-9a-f]{64}", oid) is None or not self.blob_path(oid).is_file():
+                raise HubHTTPError(
+                    422, f"LFS file {path!r} (oid {oid[:64]}) was never uploaded to the practice hub",
+                    ko="LFS 파일 내용이 연습 허브에 올라오지 않았습니다. upload_file/upload_folder 로 다시 올리세요.",
+                )
+            tree[path] = self.put_blob(self.read_blob(oid))
+        elif key == "deletedFile":
+            if path not in tree:
+                raise HubHTTPError(404, "A file with this name doesn't exist", "EntryNotFound",
+                                   ko=f"지울 파일 {path!r}이(가) 저장소에 없습니다. list_repo_files 로 이름을 확인하세요.")
+            del tree[path]
+        else:
+            prefix = path.rstrip("/") + "/"
+            victims = [p for p in tree if p.startswith(prefix)]
+            if not victims:
+                raise HubHTTPError(404, "A folder with this name doesn't exist", "EntryNotFound",
+                                   ko=f"지울 폴더 {path!r}이(가) 저장소에 없습니다. list_repo_files 로 이름을 확인하세요.")
+            for p in victims:
+                del tree[p]
 
     # ---------------------------------------------------------------- file views
     def entries(self, meta: dict, sha: str) -> dict[str, dict]:
@@ -560,17 +662,207 @@ def _json(data: Any, status: int = 200, headers: dict | None = None):
 
 
 def _error_response(err: HubHTTPError):
-    headers = {"X-Error-Message": err.message.encode("ascii", "replace").decode("ascii")}
+    headers = {"X-Error-Message": _header_text(err.message)}
     if err.code:
         headers["X-Error-Code"] = err.code
     headers.update(err.headers)
-    body = {"error": err.message if not err.body_message else f"{err.message}: {err.body_message}", **err.extra}
+    english = err.message if not err.body_message else f"{err.message}: {err.body_message}"
+    body = {"error": f"{english}\n{err.ko}", **err.extra}
     return _json(body, status=err.status, headers=headers)
 
 
+# --------------------------------------------------------------------------------------------------
+# routes: the path shapes the hub serves (create_app has one handler per route)
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Route:
+    """One route: a name, its HTTP methods and the shape of its (percent-decoded) path segments.
+
+    Shape tokens: a literal segment; ``*`` one segment; ``**`` one or more segments and ``**?`` zero or more
+    (captured joined with ``/``); ``TYPES`` ``models|datasets|spaces`` (captured as the repo type); ``T?`` an
+    optional ``datasets``/``spaces`` prefix (captured as the repo type, ``model`` when absent); ``*.git`` a
+    segment ending in ``.git`` (captured without it); ``GIT`` a git smart-HTTP service name."""
+
+    name: str
+    methods: tuple[str, ...]
+    shape: tuple[str, ...]
+
+
+_ANY = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
+_REPO = ("api", "TYPES", "*", "*")
+_GIT_SERVICES = ("git-upload-pack", "git-receive-pack")
+
+#: Every route of the practice hub, in matching order (the first whose shape and method fit answers).
+ROUTES: tuple[Route, ...] = (
+    Route("whoami", ("GET",), ("api", "whoami-v2")),
+    Route("repo-create", ("POST",), ("api", "repos", "create")),
+    Route("repo-delete", ("DELETE",), ("api", "repos", "delete")),
+    Route("validate-yaml", ("POST",), ("api", "validate-yaml")),
+    Route("telemetry", _ANY, ("api", "telemetry", "**?")),
+    Route("repo-list", ("GET",), ("api", "TYPES")),
+    Route("repo-info", ("GET",), _REPO),
+    Route("repo-info-revision", ("GET",), (*_REPO, "revision", "**")),
+    Route("tree", ("GET",), (*_REPO, "tree", "*", "**?")),
+    Route("paths-info", ("POST",), (*_REPO, "paths-info", "**")),
+    Route("refs", ("GET",), (*_REPO, "refs", "**?")),
+    Route("commits", ("GET",), (*_REPO, "commits", "**")),
+    Route("preupload", ("POST",), (*_REPO, "preupload", "**")),
+    Route("commit", ("POST",), (*_REPO, "commit", "**")),
+    Route("branch", ("POST", "DELETE"), (*_REPO, "branch", "**")),
+    Route("tag", ("POST", "DELETE"), (*_REPO, "tag", "**")),
+    Route("settings", ("PUT",), (*_REPO, "settings", "**?")),
+    Route("space-runtime", ("GET",), ("api", "spaces", "*", "*", "runtime")),
+    Route("lfs-upload", ("PUT",), ("lfs-upload", "*")),
+    Route("lfs-batch", ("POST",), ("T?", "*", "*.git", "info", "lfs", "objects", "batch")),
+    Route("lfs-verify", ("POST",), ("T?", "*", "*.git", "info", "lfs", "objects", "verify")),
+    Route("git-refs", ("GET", "HEAD"), ("T?", "**", "info", "refs")),
+    Route("git-rpc", ("POST",), ("T?", "**", "GIT")),
+    Route("resolve", ("GET", "HEAD"), ("T?", "*", "*", "resolve", "*", "**?")),
+    Route("home", ("GET",), ()),
+    Route("repo-page", ("GET",), ("T?", "*", "*")),
+)
+
+
+def _match(shape: tuple[str, ...], segs: list[str]) -> list[str] | None:
+    """The captures of ``segs`` against ``shape`` (see :class:`Route`), or None when they do not fit."""
+    caps: list = []
+
+    def one(tok: str, seg: str) -> tuple[bool, str | None]:
+        if tok == "*":
+            return True, seg
+        if tok == "TYPES":
+            return seg in _PLURAL, _PLURAL.get(seg)
+        if tok == "*.git":
+            return seg.endswith(".git"), seg[:-4]
+        if tok == "GIT":
+            return seg in _GIT_SERVICES, seg
+        return seg == tok, None
+
+    def go(i: int, j: int) -> bool:
+        if i == len(shape):
+            return j == len(segs)
+        tok = shape[i]
+        if tok in ("**", "**?"):
+            shortest = j + 1 if tok == "**" else j
+            for end in range(len(segs), shortest - 1, -1):  # longest first
+                caps.append((j, end))
+                if go(i + 1, end):
+                    return True
+                caps.pop()
+            return False
+        if tok == "T?":
+            typed = j < len(segs) and segs[j] in ("datasets", "spaces")
+            caps.append(_PLURAL[segs[j]] if typed else "model")
+            if go(i + 1, j + 1 if typed else j):
+                return True
+            caps.pop()
+            return False
+        if j >= len(segs):
+            return False
+        ok, cap = one(tok, segs[j])
+        if not ok:
+            return False
+        if cap is not None:
+            caps.append(cap)
+        if go(i + 1, j + 1):
+            return True
+        if cap is not None:
+            caps.pop()
+        return False
+
+    if not go(0, 0):
+        return None
+    return ["/".join(segs[c[0]:c[1]]) if isinstance(c, tuple) else c for c in caps]
+
+
+def _route_for(method: str, segs: list[str]) -> tuple[Route | None, list[str]]:
+    """The route that answers ``method`` on ``segs`` and its captures; ``/api/...`` paths only match API routes."""
+    api = segs[:1] == ["api"]
+    for route in ROUTES:
+        if (route.shape[:1] == ("api",)) != api or method not in route.methods:
+            continue
+        captures = _match(route.shape, segs)
+        if captures is not None:
+            return route, captures
+    return None, []
+
+
+@dataclass
+class _Call:
+    """One request as the handlers see it."""
+
+    request: Any
+    method: str
+    user: dict | None
+    body: bytes
+    params: Any
+    base: str
+
+
+def _repo_type_field(body: dict) -> str:
+    repo_type = _field(body, "type", str, "model")
+    if repo_type not in REPO_TYPES:
+        raise _bad_request(f"저장소 종류(type)는 {', '.join(REPO_TYPES)} 중 하나여야 합니다.", "Invalid repo type")
+    return repo_type
+
+
+def _visibility_field(body: dict) -> str | None:
+    visibility = _field(body, "visibility", str)
+    if visibility is not None and visibility not in ("public", "private"):
+        raise _bad_request("visibility 는 \"public\" 또는 \"private\" 이어야 합니다.", "Invalid visibility")
+    return visibility
+
+
+def _paths_info_form(body: bytes) -> tuple[list[str], bool]:
+    """``paths`` and ``expand`` of a paths-info call: form-encoded (what the client sends) or a JSON object."""
+    if not body:
+        return [], False
+    if body.lstrip()[:1] == b"{":
+        payload = _load_json(body)
+        paths, expand = payload.get("paths", []), payload.get("expand", False)
+        paths = [paths] if isinstance(paths, str) else paths
+    else:
+        form = parse_qs(body.decode("utf-8", "replace"))
+        paths, expand = form.get("paths", []), (form.get("expand") or ["false"])[0]
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise _bad_request("'paths' 는 파일 경로 문자열의 배열이어야 합니다.", "Invalid 'paths'")
+    if not isinstance(expand, (bool, str)):
+        raise _bad_request("'expand' 는 true/false 여야 합니다.", "Invalid 'expand'")
+    return paths, str(expand).lower() in ("1", "true")
+
+
+def _commit_payload(body: bytes) -> tuple[dict, list]:
+    """The header (summary, description, parentCommit) and operations of a commit call: NDJSON (one
+    ``{"key", "value"}`` object a line, the ``header`` first) or the application/json form
+    (``{"summary", "description", "files", "lfsFiles", "deletedFiles"}``). 400 in Korean when malformed."""
+    items = [_parse_json(line) for line in body.splitlines() if line.strip()]
+    if len(items) == 1 and isinstance(items[0], dict) and "summary" in items[0]:
+        j = items[0]
+        items = [{"key": "header", "value": {k: j.get(k) for k in ("summary", "description", "parentCommit")}}]
+        for field, key in (("files", "file"), ("lfsFiles", "lfsFile"), ("deletedFiles", "deletedFile")):
+            items += [{"key": key, "value": f} for f in _field(j, field, list, [])]
+    first = items[0] if items else None
+    if not isinstance(first, dict) or first.get("key") != "header" or not isinstance(first.get("value"), dict):
+        raise _bad_request("커밋 본문은 NDJSON 이어야 하고 첫 줄이 {\"key\": \"header\", \"value\": {...}} 여야 합니다.",
+                           "The commit payload must be NDJSON starting with a 'header' line")
+    value = first["value"]
+    header = {"summary": _field(value, "summary", str, "").strip(),
+              "description": _field(value, "description", str, ""),
+              "parentCommit": _field(value, "parentCommit", str)}
+    if not header["summary"]:
+        raise _bad_request("커밋 메시지(summary)가 필요합니다: commit_message= 를 주세요.", "Commit summary (title) is required")
+    return header, items[1:]
+
+
+def _header_text(text: str) -> str:
+    """``text`` as a safe HTTP header value: ASCII, no control characters, at most 300 characters."""
+    return _CONTROL_RE.sub("?", text)[:300].encode("ascii", "replace").decode("ascii")
+
+
 def create_app(state: _HubState):
-    """The FastAPI app of the practice hub (one catch-all route dispatching on the raw, still
-    percent-encoded path, because the client percent-encodes revisions such as ``refs%2Fpr%2F1``)."""
+    """The FastAPI app of the practice hub: one catch-all route that matches the raw, still percent-encoded
+    path against :data:`ROUTES` (the client percent-encodes revisions such as ``refs%2Fpr%2F1``) and calls
+    that route's handler. Every error is an answer in the Hub's shape with a Korean line; never a crash."""
     from fastapi import FastAPI, Request
     from fastapi.responses import HTMLResponse, Response, StreamingResponse
     from starlette.concurrency import run_in_threadpool
@@ -587,22 +879,27 @@ def create_app(state: _HubState):
         token = token.strip()
         record = state.lookup_token(token) if scheme.lower() == "bearer" and token else None
         if record is None:
-            raise HubHTTPError(401, _INVALID_CREDENTIALS)
+            raise HubHTTPError(401, _INVALID_CREDENTIALS,
+                               ko="토큰이 올바르지 않습니다. 연습 허브의 토큰(hub.token, hub.read_token)을 쓰세요.")
         if record.get("revoked"):
             # Same status and header as any invalid token; the body says why (practice hub only).
-            raise HubHTTPError(401, _INVALID_CREDENTIALS, body_message="This token has been revoked.")
+            raise HubHTTPError(401, _INVALID_CREDENTIALS, body_message="This token has been revoked.",
+                               ko="이 토큰은 폐기(revoke)되었습니다. 새 토큰(hub.add_token())을 쓰세요.")
         return record
 
     def require_write(user: dict | None, namespace: str, what: str) -> None:
         if user is None:
-            raise HubHTTPError(401, "You must be authenticated (use a write token) to " + what)
+            raise HubHTTPError(401, "You must be authenticated (use a write token) to " + what,
+                               ko="토큰 없이 쓰려고 했습니다. 쓰기 토큰(hub.token)을 쓰세요.")
         if user.get("role") not in ("write", "admin"):
             raise HubHTTPError(
-                403, f"You don't have the rights to {what}: this is a read-only token. Use a write token."
+                403, f"You don't have the rights to {what}: this is a read-only token. Use a write token.",
+                ko="읽기(read) 토큰으로는 쓸 수 없습니다. 쓰기 토큰(hub.token)을 쓰세요.",
             )
         if user["user"] != namespace:
             raise HubHTTPError(
-                403, f"You don't have the rights to {what} under the namespace \"{namespace}\""
+                403, f"You don't have the rights to {what} under the namespace \"{namespace}\"",
+                ko=f"네임스페이스 {str(namespace)[:100]!r}에는 쓸 권한이 없습니다. 자기 네임스페이스({user['user']}/...)에 쓰세요.",
             )
 
     def can_read(meta: dict, user: dict | None) -> bool:
@@ -612,7 +909,8 @@ def create_app(state: _HubState):
         meta = store.load_repo(repo_type, repo_id)
         if meta is None or not can_read(meta, user):
             if user is None:  # the Hub answers 401 to anonymous requests on missing/private repos
-                raise HubHTTPError(401, "Repository not found", "RepoNotFound")
+                raise HubHTTPError(401, "Repository not found", "RepoNotFound",
+                                   ko="저장소가 없거나 비공개입니다. 저장소 id 를 확인하고, 비공개라면 토큰을 주세요.")
             raise _not_found_repo()
         return meta
 
@@ -630,18 +928,20 @@ def create_app(state: _HubState):
                 f"Access to {kind} {meta['id']} is restricted. You must have access to it and be authenticated "
                 "to access it. Please log in.",
                 "GatedRepo",
+                ko="접근 승인이 필요한 게이트(gated) 저장소입니다. 토큰을 주고, 승인된 계정으로 부르세요.",
             )
         raise HubHTTPError(
             403,
             f"Access to {kind} {meta['id']} is restricted and you are not in the authorized list. "
             f"Visit {url} to ask for access.",
             "GatedRepo",
+            ko=f"이 계정은 아직 이 게이트(gated) 저장소에 승인되지 않았습니다. {url} 에서 접근을 요청하세요.",
         )
 
     def resolve(meta: dict, revision: str) -> str:
         sha = store.resolve_revision(meta, revision)
         if sha is None:
-            raise HubHTTPError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+            raise _revision_not_found(revision)
         return sha
 
     # ------------------------------------------------------------ views
@@ -684,7 +984,8 @@ def create_app(state: _HubState):
             prefix = path + "/" if path else ""
             under = [p for p in entries if p.startswith(prefix)]
             if path and not under:
-                raise HubHTTPError(404, f"Entry not found: {path}", "EntryNotFound")
+                raise HubHTTPError(404, f"Entry not found: {path}", "EntryNotFound",
+                                   ko="그 경로의 파일이나 폴더가 없습니다. list_repo_files 로 이름을 확인하세요.")
             items, folders = [], {}
             for p in sorted(under):
                 rest = p[len(prefix):].split("/")
@@ -775,7 +1076,8 @@ def create_app(state: _HubState):
         entries = store.entries(meta, sha)
         e = entries.get(path)
         if e is None:
-            raise HubHTTPError(404, "Entry not found", "EntryNotFound", headers={"X-Repo-Commit": sha})
+            raise HubHTTPError(404, "Entry not found", "EntryNotFound", headers={"X-Repo-Commit": sha},
+                               ko="그 파일이 저장소에 없습니다. list_repo_files 로 파일 이름을 확인하세요.")
         size = e["size"]
         headers = {
             "X-Repo-Commit": sha,
@@ -825,10 +1127,14 @@ def create_app(state: _HubState):
 
         return StreamingResponse(chunks(), status_code=status, headers=headers)
 
-    # ------------------------------------------------------------ handlers
-    def handle_whoami(request: Request, user: dict | None):
+    # ------------------------------------------------------------ handlers (one per route of ROUTES)
+    def repo_of(call: _Call, repo_type: str, ns: str, name: str) -> dict:
+        return get_repo(repo_type, f"{ns}/{name}", call.user)
+
+    def h_whoami(call: _Call):
+        user = call.user
         if user is None:
-            raise HubHTTPError(401, _INVALID_CREDENTIALS)
+            raise HubHTTPError(401, _INVALID_CREDENTIALS, ko="토큰 없이 물었습니다. 연습 허브의 토큰(hub.token)을 쓰세요.")
         name = user["user"]
         return _json({
             "type": "user",
@@ -847,26 +1153,31 @@ def create_app(state: _HubState):
                                      "createdAt": user.get("created", _now_iso())}},
         })
 
-    def handle_create(request: Request, user: dict | None, body: dict):
-        name = body.get("name")
-        ns = body.get("organization") or (user["user"] if user else None)
-        repo_type = body.get("type") or "model"
-        if repo_type not in REPO_TYPES:
-            raise HubHTTPError(400, f"Invalid repo type: {repo_type!r}")
-        if not isinstance(name, str) or not _NAME_RE.match(name) or "--" in name or ".." in name:
-            raise HubHTTPError(400, f"Invalid repo name: {name!r}")
+    def h_repo_create(call: _Call):
+        body = _load_json(call.body)
+        name = _field(body, "name", str, required=True)
+        org = _field(body, "organization", str)
+        repo_type = _repo_type_field(body)
+        for value, what in ((name, "저장소 이름"), (org, "조직(네임스페이스) 이름")):
+            problem = _name_problem(value, what) if value is not None else None
+            if problem:
+                raise _bad_request(problem + ".", "Invalid repo name")
+        private = _field(body, "private", bool)
+        visibility = _visibility_field(body)
+        sdk = _field(body, "sdk", str)
+        user = call.user
         if user is None:
-            raise HubHTTPError(401, "You must be authenticated to create a repo")
+            raise HubHTTPError(401, "You must be authenticated to create a repo",
+                               ko="저장소를 만들려면 쓰기 토큰이 필요합니다. token=hub.token 으로 부르세요.")
+        ns = org or user["user"]
         require_write(user, ns, f"create a {repo_type}")
-        sdk = body.get("sdk")
         if repo_type == "space" and sdk not in _SPACE_SDKS:
-            raise HubHTTPError(400, f"Invalid space sdk: {sdk!r}")
-        private = body.get("private")
-        if body.get("visibility") is not None:
-            private = body["visibility"] == "private"
+            raise _bad_request(f"Space 의 sdk 는 {', '.join(_SPACE_SDKS)} 중 하나여야 합니다 (space_sdk=...).",
+                               "Invalid space sdk")
+        if visibility is not None:
+            private = visibility == "private"
         repo_id = f"{ns}/{name}"
-        base = str(request.base_url).rstrip("/")
-        url = f"{base}/{_URL_PREFIX[repo_type]}{repo_id}"
+        url = f"{call.base}/{_URL_PREFIX[repo_type]}{repo_id}"
         try:
             store.create_repo(repo_type, repo_id, private=bool(private), sdk=sdk, author=user["user"])
         except HubHTTPError as err:
@@ -874,17 +1185,20 @@ def create_app(state: _HubState):
             raise
         return _json({"url": url, "name": repo_id, "id": repo_id})
 
-    def handle_delete(request: Request, user: dict | None, body: dict):
-        repo_type = body.get("type") or "model"
-        ns = body.get("organization") or (user["user"] if user else "")
-        repo_id = f"{ns}/{body.get('name')}"
-        get_repo(repo_type, repo_id, user)
-        require_write(user, ns, f"delete this {repo_type}")
+    def h_repo_delete(call: _Call):
+        body = _load_json(call.body)
+        name = _field(body, "name", str, required=True)
+        org = _field(body, "organization", str)
+        repo_type = _repo_type_field(body)
+        ns = org or (call.user["user"] if call.user else "")
+        repo_id = f"{ns}/{name}"
+        get_repo(repo_type, repo_id, call.user)
+        require_write(call.user, ns, f"delete this {repo_type}")
         store.delete_repo(repo_type, repo_id)
         return _json({})
 
-    def handle_validate_yaml(body: dict):
-        content = body.get("content") or ""
+    def h_validate_yaml(call: _Call):
+        content = _field(_load_json(call.body), "content", str, "")
         m = re.match(r"^---\s*\n(.*?)\n---\s*(\n|$)", content, re.S)
         if m:
             try:
@@ -895,16 +1209,20 @@ def create_app(state: _HubState):
                     raise ValueError("metadata must be a mapping")
             except Exception as e:  # noqa: BLE001 - report any YAML problem as the Hub does
                 msg = f"Invalid YAML metadata: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
-                return _json({"errors": [{"message": msg}], "warnings": []}, status=400,
-                             headers={"X-Error-Message": msg.encode("ascii", "replace").decode()})
+                ko = "README 맨 위 --- 블록(카드 메타데이터)의 YAML 이 잘못되었습니다. 그 부분을 고치세요."
+                return _json({"errors": [{"message": f"{msg}\n{ko}"}], "warnings": []}, status=400,
+                             headers={"X-Error-Message": _header_text(msg)})
         return _json({"errors": [], "warnings": []})
 
-    def handle_list(request: Request, user: dict | None, repo_type: str):
-        author = request.query_params.get("author")
-        search = request.query_params.get("search")
+    def h_telemetry(call: _Call, _rest: str):
+        return _json({})
+
+    def h_repo_list(call: _Call, repo_type: str):
+        author = call.params.get("author")
+        search = call.params.get("search")
         out = []
         for meta in store.list_repos(repo_type):
-            if not can_read(meta, user):
+            if not can_read(meta, call.user):
                 continue
             if author and meta["id"].split("/")[0] != author:
                 continue
@@ -918,200 +1236,195 @@ def create_app(state: _HubState):
                         "createdAt": meta["createdAt"], "downloads": 0, "likes": 0, "tags": []})
         return _json(out)
 
-    def handle_repo(request: Request, user: dict | None, method: str, repo_type: str, repo_id: str,
-                    rest: list[str], body: bytes):
-        base = str(request.base_url).rstrip("/")
-        params = request.query_params
-        meta = get_repo(repo_type, repo_id, user)
-        ns = repo_id.split("/")[0]
-        action = rest[0] if rest else ""
-        if method == "GET" and action == "":
-            return _json(repo_info(meta, resolve(meta, "main"), base, params))
-        if method == "GET" and action == "revision" and len(rest) >= 2:
-            return _json(repo_info(meta, resolve(meta, "/".join(rest[1:])), base, params))
-        if method == "GET" and action == "tree" and len(rest) >= 2:
-            sha = resolve(meta, rest[1])
-            check_gated(meta, user, base)
-            recursive = params.get("recursive", "false").lower() in ("1", "true")
-            expand = params.get("expand", "false").lower() in ("1", "true")
-            return _json(tree_listing(meta, sha, "/".join(rest[2:]), recursive, expand))
-        if method == "POST" and action == "paths-info" and len(rest) >= 2:
-            sha = resolve(meta, "/".join(rest[1:]))
-            check_gated(meta, user, base)
-            form = parse_qs(body.decode("utf-8", "replace")) if body else {}
-            if not form and body:
-                try:
-                    form = {k: v if isinstance(v, list) else [v] for k, v in json.loads(body).items()}
-                except Exception:
-                    form = {}
-            paths = [p.strip("/") for p in form.get("paths", [])]
-            expand = str((form.get("expand") or ["false"])[0]).lower() in ("1", "true")
-            entries = store.entries(meta, sha)
-            items = []
-            for p in paths:
-                if p in entries:
-                    items.append(entry_json(p, entries[p]))
-                elif p and any(q.startswith(p + "/") for q in entries):
-                    items.append({"type": "directory", "oid": folder_oid(entries, p), "size": 0, "path": p})
-            if expand:
-                lc = last_commits(meta, sha, [d["path"] for d in items])
-                for d in items:
-                    d["lastCommit"] = lc.get(d["path"])
-            return _json(items)
-        if method == "GET" and action == "refs":
-            def ref(name: str, full: str, target: str) -> dict:
-                return {"name": name, "ref": full, "targetCommit": target}
+    def h_repo_info(call: _Call, repo_type: str, ns: str, name: str, revision: str = "main"):
+        meta = repo_of(call, repo_type, ns, name)
+        return _json(repo_info(meta, resolve(meta, revision), call.base, call.params))
 
-            r = meta["refs"]
-            return _json({
-                "branches": [ref(n, f"refs/heads/{n}", s) for n, s in r["heads"].items()],
-                "converts": [],
-                "tags": [ref(n, f"refs/tags/{n}", s) for n, s in r["tags"].items()],
-                "pullRequests": [ref(f"refs/pr/{n}", f"refs/pr/{n}", s) for n, s in r["pr"].items()],
-            })
-        if method == "GET" and action == "commits" and len(rest) >= 2:
-            sha = resolve(meta, "/".join(rest[1:]))
-            return _json([{"id": c["id"], "title": c["title"], "message": c["message"], "date": c["date"],
-                           "authors": [{"user": a} for a in c.get("authors", [])]}
-                          for c in store.history(meta, sha)])
-        if method == "POST" and action == "preupload" and len(rest) >= 2:
-            require_write(user, ns, f"upload to this {repo_type}")
-            payload = _load_json(body)
-            files = payload.get("files")
-            if not isinstance(files, list):
-                raise HubHTTPError(400, "Expected {'files': [...]}")
-            sha = store.resolve_revision(meta, "/".join(rest[1:]))
-            entries = store.entries(meta, sha) if sha else {}
-            ga = entries.get(".gitattributes")
-            patterns = _lfs_patterns(store.read_blob(ga["sha256"])) if ga else []
-            out = []
-            for f in files:
-                path = f.get("path") if isinstance(f, dict) else None
-                if not _valid_path(path):
-                    raise HubHTTPError(400, f"Invalid path: {path!r}")
-                size = f.get("size") if isinstance(f.get("size"), int) else 0
-                # Like the Hub: paths tracked by .gitattributes (and files over 10 MB) go through Git LFS
-                # (batch + PUT); everything else is "regular" (content inline in the commit call).
-                # "oid" = the current content's id so the client can skip unchanged files.
-                lfs = size > 0 and (_is_lfs_path(path, patterns) or size > _REGULAR_MAX)
-                existing = entries.get(path)
-                oid = (existing["sha256"] if lfs else existing["oid"]) if existing else None
-                out.append({"path": path, "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False,
-                            "oid": oid})
-            return _json({"files": out, "commitOid": sha})
-        if method == "POST" and action == "commit" and len(rest) >= 2:
-            require_write(user, ns, f"commit to this {repo_type}")
-            revision = "/".join(rest[1:])
-            lines = [ln for ln in body.splitlines() if ln.strip()]
-            try:
-                items = [json.loads(ln) for ln in lines]
-            except json.JSONDecodeError:
-                items = None
-            if items and len(items) == 1 and isinstance(items[0], dict) and "summary" in items[0]:
-                # application/json form: {"summary", "description", "files": [...], "deletedFiles": [...]}
-                j = items[0]
-                items = [{"key": "header", "value": {"summary": j.get("summary"), "description": j.get("description"),
-                                                     "parentCommit": j.get("parentCommit")}}]
-                items += [{"key": "file", "value": f} for f in j.get("files") or []]
-                items += [{"key": "lfsFile", "value": f} for f in j.get("lfsFiles") or []]
-                items += [{"key": "deletedFile", "value": f} for f in j.get("deletedFiles") or []]
-            if not items or not all(isinstance(i, dict) for i in items) or items[0].get("key") != "header":
-                raise HubHTTPError(400, "The commit payload must be NDJSON starting with a 'header' line")
-            header = items[0].get("value") or {}
-            title = str(header.get("summary") or "").strip()
-            if not title:
-                raise HubHTTPError(400, "Commit summary (title) is required")
-            create_pr = params.get("create_pr", "").lower() in ("1", "true")
-            sha, pr = store.commit(meta, revision, items[1:], title=title,
-                                   message=str(header.get("description") or ""), author=user["user"],
-                                   parent_commit=header.get("parentCommit"), create_pr=create_pr)
-            url_repo = f"{base}/{_URL_PREFIX[repo_type]}{repo_id}"
-            return _json({"success": True, "commitOid": sha, "commitUrl": f"{url_repo}/commit/{sha}",
-                          "hookOutput": "",
-                          "pullRequestUrl": f"{url_repo}/discussions/{pr}" if pr else None})
-        if action == "branch" and len(rest) >= 2 and method in ("POST", "DELETE"):
-            require_write(user, ns, f"manage branches of this {repo_type}")
-            branch = "/".join(rest[1:])
-            with store.lock:
-                meta = store.load_repo(repo_type, repo_id)
-                heads = meta["refs"]["heads"]
-                if method == "DELETE":
-                    if branch not in heads:
-                        raise HubHTTPError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
-                    if branch == "main":
-                        raise HubHTTPError(403, "Cannot delete the main branch")
-                    del heads[branch]
-                else:
-                    if branch.startswith("refs/") or not re.fullmatch(r"[A-Za-z0-9._/-]+", branch):
-                        raise HubHTTPError(400, f"Invalid reference for a branch: {branch}")
-                    if branch in heads:
-                        raise HubHTTPError(409, f"Reference already exists: refs/heads/{branch}")
-                    start = _load_json(body).get("startingPoint") or "main"
-                    heads[branch] = resolve(meta, start)
-                store.save_repo(meta)
-            return _json({})
-        if action == "tag" and len(rest) >= 2 and method in ("POST", "DELETE"):
-            require_write(user, ns, f"manage tags of this {repo_type}")
-            with store.lock:
-                meta = store.load_repo(repo_type, repo_id)
-                tags = meta["refs"]["tags"]
-                if method == "DELETE":
-                    tag = "/".join(rest[1:])
-                    if tag not in tags:
-                        raise HubHTTPError(404, f"Invalid rev id: {tag}", "RevisionNotFound")
-                    del tags[tag]
-                else:
-                    tag = str(_load_json(body).get("tag") or "")
-                    if not re.fullmatch(r"[A-Za-z0-9._/-]+", tag):
-                        raise HubHTTPError(400, f"Invalid tag name: {tag!r}")
-                    if tag in tags:
-                        raise HubHTTPError(409, f"Tag already exists: {tag}")
-                    tags[tag] = resolve(meta, "/".join(rest[1:]))
-                store.save_repo(meta)
-            return _json({})
-        if method == "PUT" and action == "settings":
-            require_write(user, ns, f"change the settings of this {repo_type}")
-            payload = _load_json(body)
-            with store.lock:
-                meta = store.load_repo(repo_type, repo_id)
-                if "gated" in payload:
-                    if payload["gated"] not in ("auto", "manual", False):
-                        raise HubHTTPError(400, "gated must be 'auto', 'manual' or false")
-                    meta["gated"] = payload["gated"]
-                if "private" in payload:
-                    meta["private"] = bool(payload["private"])
-                if "visibility" in payload:
-                    meta["private"] = payload["visibility"] == "private"
-                store.save_repo(meta)
-            return _json({})
-        if method == "GET" and action == "runtime" and repo_type == "space":
-            sha = resolve(meta, "main")
-            entries = store.entries(meta, sha)
-            readme = entries.get("README.md")
-            card = _front_matter(store.read_blob(readme["sha256"])) if readme else None
-            return _json(space_runtime(meta, entries, card))
-        raise HubHTTPError(404, f"The practice hub does not implement {method} /api/{repo_type}s/{repo_id}/"
-                                f"{'/'.join(rest)}")
+    def h_tree(call: _Call, repo_type: str, ns: str, name: str, revision: str, path: str):
+        meta = repo_of(call, repo_type, ns, name)
+        sha = resolve(meta, revision)
+        check_gated(meta, call.user, call.base)
+        recursive = call.params.get("recursive", "false").lower() in ("1", "true")
+        expand = call.params.get("expand", "false").lower() in ("1", "true")
+        return _json(tree_listing(meta, sha, path, recursive, expand))
 
-    def handle_lfs(request: Request, user: dict | None, repo_type: str, repo_id: str, action: str, body: bytes):
+    def h_paths_info(call: _Call, repo_type: str, ns: str, name: str, revision: str):
+        meta = repo_of(call, repo_type, ns, name)
+        sha = resolve(meta, revision)
+        check_gated(meta, call.user, call.base)
+        paths, expand = _paths_info_form(call.body)
+        entries = store.entries(meta, sha)
+        items = []
+        for p in (p.strip("/") for p in paths):
+            if p in entries:
+                items.append(entry_json(p, entries[p]))
+            elif p and any(q.startswith(p + "/") for q in entries):
+                items.append({"type": "directory", "oid": folder_oid(entries, p), "size": 0, "path": p})
+        if expand:
+            lc = last_commits(meta, sha, [d["path"] for d in items])
+            for d in items:
+                d["lastCommit"] = lc.get(d["path"])
+        return _json(items)
+
+    def h_refs(call: _Call, repo_type: str, ns: str, name: str, _rest: str):
+        def ref(name: str, full: str, target: str) -> dict:
+            return {"name": name, "ref": full, "targetCommit": target}
+
+        r = repo_of(call, repo_type, ns, name)["refs"]
+        return _json({
+            "branches": [ref(n, f"refs/heads/{n}", s) for n, s in r["heads"].items()],
+            "converts": [],
+            "tags": [ref(n, f"refs/tags/{n}", s) for n, s in r["tags"].items()],
+            "pullRequests": [ref(f"refs/pr/{n}", f"refs/pr/{n}", s) for n, s in r["pr"].items()],
+        })
+
+    def h_commits(call: _Call, repo_type: str, ns: str, name: str, revision: str):
+        meta = repo_of(call, repo_type, ns, name)
+        sha = resolve(meta, revision)
+        return _json([{"id": c["id"], "title": c["title"], "message": c["message"], "date": c["date"],
+                       "authors": [{"user": a} for a in c.get("authors", [])]}
+                      for c in store.history(meta, sha)])
+
+    def h_preupload(call: _Call, repo_type: str, ns: str, name: str, revision: str):
+        meta = repo_of(call, repo_type, ns, name)
+        require_write(call.user, ns, f"upload to this {repo_type}")
+        files = _field(_load_json(call.body), "files", list, required=True)
+        sha = store.resolve_revision(meta, revision)
+        entries = store.entries(meta, sha) if sha else {}
+        ga = entries.get(".gitattributes")
+        patterns = _lfs_patterns(store.read_blob(ga["sha256"])) if ga else []
+        out = []
+        for f in files:
+            if not isinstance(f, dict):
+                raise _bad_request("'files' 의 각 항목은 {\"path\": ..., \"size\": ...} 객체여야 합니다.",
+                                   "Invalid preupload entry")
+            path = f.get("path")
+            problem = _path_problem(path)
+            if problem:
+                raise _bad_request(problem + ".", "Invalid path")
+            size = _field(f, "size", int, 0)
+            # Like the Hub: paths tracked by .gitattributes (and files over 10 MB) go through Git LFS
+            # (batch + PUT); everything else is "regular" (content inline in the commit call).
+            # "oid" = the current content's id so the client can skip unchanged files.
+            lfs = size > 0 and (_is_lfs_path(path, patterns) or size > _REGULAR_MAX)
+            existing = entries.get(path)
+            oid = (existing["sha256"] if lfs else existing["oid"]) if existing else None
+            out.append({"path": path, "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False,
+                        "oid": oid})
+        return _json({"files": out, "commitOid": sha})
+
+    def h_commit(call: _Call, repo_type: str, ns: str, name: str, revision: str):
+        meta = repo_of(call, repo_type, ns, name)
+        require_write(call.user, ns, f"commit to this {repo_type}")
+        header, operations = _commit_payload(call.body)
+        create_pr = call.params.get("create_pr", "").lower() in ("1", "true")
+        sha, pr = store.commit(meta, revision, operations, title=header["summary"],
+                               message=header["description"], author=call.user["user"],
+                               parent_commit=header["parentCommit"], create_pr=create_pr)
+        url_repo = f"{call.base}/{_URL_PREFIX[repo_type]}{meta['id']}"
+        return _json({"success": True, "commitOid": sha, "commitUrl": f"{url_repo}/commit/{sha}",
+                      "hookOutput": "",
+                      "pullRequestUrl": f"{url_repo}/discussions/{pr}" if pr else None})
+
+    def h_branch(call: _Call, repo_type: str, ns: str, name: str, branch: str):
+        repo_of(call, repo_type, ns, name)
+        require_write(call.user, ns, f"manage branches of this {repo_type}")
+        with store.lock:
+            meta = store.load_repo(repo_type, f"{ns}/{name}")
+            heads = meta["refs"]["heads"]
+            if call.method == "DELETE":
+                if branch not in heads:
+                    raise _revision_not_found(branch)
+                if branch == "main":
+                    raise HubHTTPError(403, "Cannot delete the main branch", ko="main 브랜치는 지울 수 없습니다.")
+                del heads[branch]
+            else:
+                problem = _ref_problem(branch, "브랜치 이름")
+                if problem or branch.startswith("refs/"):
+                    raise _bad_request((problem or "브랜치 이름은 refs/ 로 시작할 수 없습니다") + ".",
+                                       "Invalid reference for a branch")
+                start = _field(_load_json(call.body), "startingPoint", str, "main")
+                if branch in heads:
+                    raise HubHTTPError(409, f"Reference already exists: refs/heads/{branch}",
+                                       ko="같은 이름의 브랜치가 이미 있습니다. exist_ok=True 로 부르거나 다른 이름을 쓰세요.")
+                heads[branch] = resolve(meta, start)
+            store.save_repo(meta)
+        return _json({})
+
+    def h_tag(call: _Call, repo_type: str, ns: str, name: str, revision: str):
+        repo_of(call, repo_type, ns, name)
+        require_write(call.user, ns, f"manage tags of this {repo_type}")
+        with store.lock:
+            meta = store.load_repo(repo_type, f"{ns}/{name}")
+            tags = meta["refs"]["tags"]
+            if call.method == "DELETE":
+                if revision not in tags:
+                    raise _revision_not_found(revision)
+                del tags[revision]
+            else:
+                payload = _load_json(call.body)
+                tag = _field(payload, "tag", str, required=True)
+                _field(payload, "message", str)
+                problem = _ref_problem(tag, "태그 이름")
+                if problem or tag.startswith("refs/"):
+                    raise _bad_request((problem or "태그 이름은 refs/ 로 시작할 수 없습니다") + ".", "Invalid tag name")
+                if tag in tags:
+                    raise HubHTTPError(409, f"Tag already exists: {tag}",
+                                       ko="같은 이름의 태그가 이미 있습니다. 다른 이름을 쓰세요.")
+                tags[tag] = resolve(meta, revision)
+            store.save_repo(meta)
+        return _json({})
+
+    def h_settings(call: _Call, repo_type: str, ns: str, name: str, _rest: str):
+        repo_of(call, repo_type, ns, name)
+        require_write(call.user, ns, f"change the settings of this {repo_type}")
+        payload = _load_json(call.body)
+        gated = payload.get("gated")
+        if "gated" in payload and gated is not False and gated not in ("auto", "manual"):
+            raise _bad_request("gated 는 \"auto\", \"manual\" 또는 false 여야 합니다.",
+                               "gated must be 'auto', 'manual' or false")
+        private = _field(payload, "private", bool)
+        visibility = _visibility_field(payload)
+        with store.lock:
+            meta = store.load_repo(repo_type, f"{ns}/{name}")
+            if "gated" in payload:
+                meta["gated"] = gated
+            if private is not None:
+                meta["private"] = private
+            if visibility is not None:
+                meta["private"] = visibility == "private"
+            store.save_repo(meta)
+        return _json({})
+
+    def h_space_runtime(call: _Call, ns: str, name: str):
+        meta = repo_of(call, "space", ns, name)
+        sha = resolve(meta, "main")
+        entries = store.entries(meta, sha)
+        readme = entries.get("README.md")
+        card = _front_matter(store.read_blob(readme["sha256"])) if readme else None
+        return _json(space_runtime(meta, entries, card))
+
+    def h_lfs_batch(call: _Call, repo_type: str, ns: str, name: str):
         """Git LFS batch API (basic transfer): the client PUTs each object to a one-time URL on this hub."""
-        base = str(request.base_url).rstrip("/")
-        get_repo(repo_type, repo_id, user)
-        require_write(user, repo_id.split("/")[0], f"upload to this {repo_type}")
-        payload = _load_json(body)
-        if action == "verify":
-            oid, size = str(payload.get("oid", "")), payload.get("size")
-            path = store.blob_path(oid) if re.fullmatch(r"[0-9a-f]{64}", oid) else None
-            if path is None or not path.is_file() or path.stat().st_size != size:
-                raise HubHTTPError(404, f"LFS object {oid} was not uploaded")
-            return _json({"success": True})
-        if payload.get("operation") != "upload" or not isinstance(payload.get("objects"), list):
-            raise HubHTTPError(400, "Only the 'upload' operation of the LFS batch API is supported")
+        repo_id = f"{ns}/{name}"
+        get_repo(repo_type, repo_id, call.user)
+        require_write(call.user, ns, f"upload to this {repo_type}")
+        payload = _load_json(call.body)
+        operation = _field(payload, "operation", str)
+        objects_in = _field(payload, "objects", list)
+        if operation != "upload" or objects_in is None:
+            raise _bad_request("LFS batch API 는 'upload' 작업만 받습니다 ({\"operation\": \"upload\", \"objects\": [...]}).",
+                               "Only the 'upload' operation of the LFS batch API is supported")
         objects = []
-        for obj in payload["objects"]:
-            oid, size = str(obj.get("oid", "")), obj.get("size")
-            if not re.fullmatch(r"[0-9a-f]{64}", oid) or not isinstance(size, int) or size < 0:
-                objects.append({"oid": oid, "size": size if isinstance(size, int) else 0,
+        for obj in objects_in:
+            if not isinstance(obj, dict):
+                raise _bad_request("'objects' 의 각 항목은 {\"oid\": ..., \"size\": ...} 객체여야 합니다.",
+                                   "Invalid LFS object")
+            oid, size = obj.get("oid"), obj.get("size")
+            if (not isinstance(oid, str) or not re.fullmatch(r"[0-9a-f]{64}", oid) or not isinstance(size, int)
+                    or isinstance(size, bool) or size < 0):
+                objects.append({"oid": oid if isinstance(oid, str) else "",
+                                "size": size if isinstance(size, int) and not isinstance(size, bool) else 0,
                                 "error": {"code": 422, "message": "Invalid oid or size"}})
                 continue
             if store.blob_path(oid).is_file():
@@ -1122,96 +1435,98 @@ def create_app(state: _HubState):
                 state.uploads[upload_id] = (oid, size)
             objects.append({
                 "oid": oid, "size": size, "authenticated": True,
-                "actions": {"upload": {"href": f"{base}/lfs-upload/{upload_id}", "expires_in": 3600},
-                            "verify": {"href": f"{base}/{_URL_PREFIX[repo_type]}{repo_id}.git/info/lfs/objects/verify"}},
+                "actions": {"upload": {"href": f"{call.base}/lfs-upload/{upload_id}", "expires_in": 3600},
+                            "verify": {"href": f"{call.base}/{_URL_PREFIX[repo_type]}{repo_id}.git/info/lfs/objects/verify"}},
             })
         return _json({"transfer": "basic", "objects": objects, "hash_algo": "sha256"},
                      headers={"Content-Type": "application/vnd.git-lfs+json"})
 
-    def handle_lfs_put(upload_id: str, body: bytes):
+    def h_lfs_verify(call: _Call, repo_type: str, ns: str, name: str):
+        get_repo(repo_type, f"{ns}/{name}", call.user)
+        require_write(call.user, ns, f"upload to this {repo_type}")
+        payload = _load_json(call.body)
+        oid, size = _field(payload, "oid", str, ""), _field(payload, "size", int)
+        path = store.blob_path(oid) if re.fullmatch(r"[0-9a-f]{64}", oid) else None
+        if path is None or not path.is_file() or path.stat().st_size != size:
+            raise HubHTTPError(404, "LFS object was not uploaded",
+                               ko="LFS 파일 내용이 연습 허브에 없습니다. 다시 올리세요.")
+        return _json({"success": True})
+
+    def h_lfs_upload(call: _Call, upload_id: str):
         with state.lock:
             expected = state.uploads.pop(upload_id, None)
         if expected is None:
-            raise HubHTTPError(403, "Unknown or already used upload URL")
+            raise HubHTTPError(403, "Unknown or already used upload URL",
+                               ko="모르는(또는 이미 쓴) 업로드 주소입니다. upload_file 로 처음부터 다시 올리세요.")
         oid, size = expected
-        if len(body) != size or hashlib.sha256(body).hexdigest() != oid:
-            raise HubHTTPError(400, "Uploaded content does not match the announced sha256/size")
-        store.put_blob(body)
+        if len(call.body) != size or hashlib.sha256(call.body).hexdigest() != oid:
+            raise _bad_request("올린 내용이 미리 알린 sha256/크기와 다릅니다. 다시 올리세요.",
+                               "Uploaded content does not match the announced sha256/size")
+        store.put_blob(call.body)
         return Response(status_code=200)
 
-    def handle_resolve(request: Request, user: dict | None, repo_type: str, repo_id: str, rest: list[str]):
-        # rest = [revision, *path]
-        base = str(request.base_url).rstrip("/")
-        if len(rest) < 2:
-            raise HubHTTPError(404, "Entry not found", "EntryNotFound")
-        meta = get_repo(repo_type, repo_id, user)
-        sha = resolve(meta, rest[0])
-        check_gated(meta, user, base)
-        return file_response(request, meta, sha, "/".join(rest[1:]))
+    def h_git_refs(call: _Call, repo_type: str, repo_path: str):
+        service = call.params.get("service")
+        service = service if service in _GIT_SERVICES else "git-upload-pack"
+        return _git_not_served(call.base, repo_type, repo_path, service)
 
-    def handle_page(request: Request, user: dict | None, repo_type: str | None, repo_id: str | None):
+    def h_git_rpc(call: _Call, repo_type: str, repo_path: str, service: str):
+        return _git_not_served(call.base, repo_type, repo_path, service)
+
+    def h_resolve(call: _Call, repo_type: str, ns: str, name: str, revision: str, path: str):
+        if not path:
+            raise HubHTTPError(404, "Entry not found", "EntryNotFound",
+                               ko="파일 이름이 빠졌습니다: .../resolve/<리비전>/<파일 경로> 로 부르세요.")
+        meta = repo_of(call, repo_type, ns, name)
+        sha = resolve(meta, revision)
+        check_gated(meta, call.user, call.base)
+        return file_response(call.request, meta, sha, path)
+
+    def h_home(call: _Call):
         """Tiny HTML pages so a repo URL printed by the client opens something useful."""
-        base = str(request.base_url).rstrip("/")
-        if repo_id is None:
-            rows = []
-            for t in REPO_TYPES:
-                for meta in store.list_repos(t):
-                    if can_read(meta, user):
-                        link = f"{base}/{_URL_PREFIX[t]}{meta['id']}"
-                        rows.append(f"<li>{t}: <a href='{html.escape(link)}'>{html.escape(meta['id'])}</a>"
-                                    f"{' (private)' if meta['private'] else ''}</li>")
-            body = "<h1>hflab practice hub</h1><p>연습용 로컬 허브 (127.0.0.1)</p><ul>" + "".join(rows) + "</ul>"
-            return HTMLResponse(body)
-        meta = get_repo(repo_type, repo_id, user)
+        rows = []
+        for t in REPO_TYPES:
+            for meta in store.list_repos(t):
+                if can_read(meta, call.user):
+                    link = f"{call.base}/{_URL_PREFIX[t]}{meta['id']}"
+                    rows.append(f"<li>{t}: <a href='{html.escape(link)}'>{html.escape(meta['id'])}</a>"
+                                f"{' (private)' if meta['private'] else ''}</li>")
+        body = "<h1>hflab practice hub</h1><p>연습용 로컬 허브 (127.0.0.1)</p><ul>" + "".join(rows) + "</ul>"
+        return HTMLResponse(body)
+
+    def h_repo_page(call: _Call, repo_type: str, ns: str, name: str):
+        meta = repo_of(call, repo_type, ns, name)
+        repo_id = meta["id"]
         sha = resolve(meta, "main")
         entries = store.entries(meta, sha)
         rows = "".join(
-            f"<li><a href='{html.escape(base)}/{_URL_PREFIX[repo_type]}{html.escape(repo_id)}/resolve/main/"
+            f"<li><a href='{html.escape(call.base)}/{_URL_PREFIX[repo_type]}{html.escape(repo_id)}/resolve/main/"
             f"{html.escape(quote(p))}'>{html.escape(p)}</a> ({e['size']} B{', LFS' if e['lfs'] else ''})</li>"
             for p, e in sorted(entries.items())
         )
         return HTMLResponse(f"<h1>{html.escape(repo_id)}</h1><p>{repo_type} · commit {sha}</p><ul>{rows}</ul>")
 
+    handlers = {
+        "whoami": h_whoami, "repo-create": h_repo_create, "repo-delete": h_repo_delete,
+        "validate-yaml": h_validate_yaml, "telemetry": h_telemetry, "repo-list": h_repo_list,
+        "repo-info": h_repo_info, "repo-info-revision": h_repo_info, "tree": h_tree, "paths-info": h_paths_info,
+        "refs": h_refs, "commits": h_commits, "preupload": h_preupload, "commit": h_commit, "branch": h_branch,
+        "tag": h_tag, "settings": h_settings, "space-runtime": h_space_runtime, "lfs-upload": h_lfs_upload,
+        "lfs-batch": h_lfs_batch, "lfs-verify": h_lfs_verify, "git-refs": h_git_refs, "git-rpc": h_git_rpc,
+        "resolve": h_resolve, "home": h_home, "repo-page": h_repo_page,
+    }
+    assert set(handlers) == {r.name for r in ROUTES}, "every route needs a handler, every handler a route"
+
     # ------------------------------------------------------------ dispatcher
     def dispatch(request: Request, segs: list[str], body: bytes):
-        method = request.method
-        user = auth(request)
-        if segs[:1] == ["api"]:
-            api = segs[1:]
-            if api == ["whoami-v2"] and method == "GET":
-                return handle_whoami(request, user)
-            if api == ["repos", "create"] and method == "POST":
-                return handle_create(request, user, _load_json(body))
-            if api == ["repos", "delete"] and method == "DELETE":
-                return handle_delete(request, user, _load_json(body))
-            if api == ["validate-yaml"] and method == "POST":
-                return handle_validate_yaml(_load_json(body))
-            if api[:1] == ["telemetry"]:
-                return _json({})
-            if len(api) == 1 and api[0] in _PLURAL and method == "GET":
-                return handle_list(request, user, _PLURAL[api[0]])
-            if len(api) >= 3 and api[0] in _PLURAL:
-                return handle_repo(request, user, method, _PLURAL[api[0]], f"{api[1]}/{api[2]}", api[3:], body)
-            raise HubHTTPError(404, f"The practice hub does not implement {method} /{'/'.join(segs)}")
-        repo_type = "model"
-        rest = segs
-        if segs[:1] in (["datasets"], ["spaces"]):
-            repo_type, rest = _PLURAL[segs[0]], segs[1:]
-        if method == "PUT" and len(segs) == 2 and segs[0] == "lfs-upload":
-            return handle_lfs_put(segs[1], body)
-        if (method == "POST" and len(rest) == 6 and rest[1].endswith(".git")
-                and rest[2:5] == ["info", "lfs", "objects"] and rest[5] in ("batch", "verify")):
-            return handle_lfs(request, user, repo_type, f"{rest[0]}/{rest[1][:-4]}", rest[5], body)
-        service = _git_service(method, rest, request.query_params.get("service"))
-        if service is not None:
-            return _git_not_served(str(request.base_url).rstrip("/"), repo_type, rest, service)
-        if method in ("GET", "HEAD") and len(rest) >= 3 and rest[2] == "resolve":
-            return handle_resolve(request, user, repo_type, f"{rest[0]}/{rest[1]}", rest[3:])
-        if method == "GET" and not segs:
-            return handle_page(request, user, None, None)
-        if method == "GET" and len(rest) == 2:
-            return handle_page(request, user, repo_type, f"{rest[0]}/{rest[1]}")
-        raise HubHTTPError(404, f"The practice hub does not implement {method} /{'/'.join(segs)}")
+        call = _Call(request, request.method, auth(request), body, request.query_params,
+                     str(request.base_url).rstrip("/"))
+        route, captures = _route_for(request.method, segs)
+        if route is None:
+            shown = "/" + "/".join(segs)
+            raise HubHTTPError(404, f"The practice hub does not implement {request.method} {shown}",
+                               ko=f"연습 허브에는 {request.method} {shown[:200]} 이(가) 없습니다. 주소와 HTTP 메서드를 확인하세요.")
+        return handlers[route.name](call, *captures)
 
     def check_faults(method: str, path: str) -> HubHTTPError | None:
         with state.lock:
@@ -1242,8 +1557,18 @@ def create_app(state: _HubState):
         finally:
             state.requests.append((request.method, shown, status))
 
-    # a plain Starlette route (no FastAPI parameter injection): the handler reads the raw path itself
-    app.add_route("/{full_path:path}", catch_all, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+    # a plain Starlette route (no FastAPI parameter injection) for every usual method: the handler reads the raw
+    # path itself and answers what it does not serve with the hub's 404 (Korean) instead of Starlette's plain 405
+    app.add_route("/{full_path:path}", catch_all, methods=[*_ANY, "OPTIONS", "TRACE"])
+
+    async def unrouted(request: Request, exc: Exception):
+        # Starlette's own 404/405 (a path with a newline does not match "{full_path:path}", an unusual method):
+        # answered by the dispatcher too, so every answer has the hub's shape and a Korean line
+        return await catch_all(request)
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    app.add_exception_handler(StarletteHTTPException, unrouted)
 
     def _safe_dispatch(request, segs, body):
         try:
@@ -1253,29 +1578,19 @@ def create_app(state: _HubState):
         except Exception as err:  # noqa: BLE001 - the server must never crash on a bad request
             logger.warning("practice hub: internal error on %s %s: %s", request.method, "/".join(segs),
                            type(err).__name__)
-            return _error_response(HubHTTPError(500, f"Internal error in the practice hub ({type(err).__name__})"))
+            return _error_response(HubHTTPError(500, f"Internal error in the practice hub ({type(err).__name__})",
+                                                ko="연습 허브 내부 오류입니다. 같은 요청을 다시 보내 보고, 계속되면 알려 주세요."))
 
     return app
 
 
-def _git_service(method: str, rest: list[str], service: str | None) -> str | None:
-    """The git smart-HTTP service a request asks for (``git-upload-pack`` = clone/fetch/pull,
-    ``git-receive-pack`` = push), or None when it is not a git request."""
-    if method in ("GET", "HEAD") and len(rest) >= 3 and rest[-2:] == ["info", "refs"]:
-        return service if service in ("git-upload-pack", "git-receive-pack") else "git-upload-pack"
-    if method == "POST" and len(rest) >= 2 and rest[-1] in ("git-upload-pack", "git-receive-pack"):
-        return rest[-1]
-    return None
-
-
-def _git_not_served(base: str, repo_type: str, rest: list[str], service: str):
+def _git_not_served(base: str, repo_type: str, repo_path: str, service: str):
     """403 with a Korean message git prints as ``remote: ...`` lines (smart-HTTP errors sent as text/plain):
     git is not served here, and the ``hf`` command that does the same. Used in: 01_hub_token, 10_sharing
     (learners who follow the old ``Repository`` / ``git clone`` habit of the seed notes)."""
     from fastapi.responses import PlainTextResponse
 
-    parts = rest[:-2] if rest[-2:] == ["info", "refs"] else rest[:-1]
-    repo_id = "/".join(parts).removesuffix(".git") or "student/my-repo"
+    repo_id = repo_path.removesuffix(".git") or "student/my-repo"
     folder = repo_id.rsplit("/", 1)[-1]
     flag = "" if repo_type == "model" else f" --repo-type {repo_type}"
     env = f"HF_ENDPOINT={base} HF_HUB_DISABLE_XET=1"
@@ -1298,16 +1613,58 @@ def _py_type(repo_type: str) -> str:
     return "" if repo_type == "model" else f', repo_type="{repo_type}"'
 
 
+_JSON_MAX_DEPTH = 32  # the client's deepest body (a commit line) is 3 levels deep
+
+
+def _parse_json(text: bytes | str) -> Any:
+    """``json.loads`` that answers 400 (Korean) to anything that is not plain JSON: bad syntax, invalid UTF-8,
+    nesting deeper than ``_JSON_MAX_DEPTH``, or strings (keys included) that are not valid Unicode."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise _bad_request("본문이 올바른 JSON(UTF-8)이 아닙니다. JSON 으로 다시 보내세요.", "Invalid JSON body") from None
+    todo = [(data, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > _JSON_MAX_DEPTH:
+            raise _bad_request(f"JSON 이 너무 깊게 중첩되어 있습니다 (최대 {_JSON_MAX_DEPTH}단계).", "JSON too deep")
+        if isinstance(value, str):
+            if _utf8_len(value) is None:
+                raise _bad_request("JSON 문자열에 짝이 없는 서로게이트(예: \\ud800)가 있습니다. 올바른 유니코드로 보내세요.",
+                                   "Invalid unicode in JSON")
+        elif isinstance(value, dict):
+            todo.extend((k, depth + 1) for k in value)
+            todo.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1) for v in value)
+    return data
+
+
 def _load_json(body: bytes) -> dict:
+    """The request body as a JSON object (``{}`` when empty); 400 in Korean otherwise."""
     if not body:
         return {}
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise HubHTTPError(400, "Invalid JSON body") from None
+    data = _parse_json(body)
     if not isinstance(data, dict):
-        raise HubHTTPError(400, "Expected a JSON object")
+        raise _bad_request("본문은 JSON 객체({...})여야 합니다.", "Expected a JSON object")
     return data
+
+
+_TYPE_KO = {str: "문자열", bool: "true/false", int: "정수", list: "배열", dict: "객체"}
+
+
+def _field(payload: dict, key: str, kind: type, default: Any = None, *, required: bool = False) -> Any:
+    """``payload[key]`` when it has JSON type ``kind`` (``null``/absent gives ``default``); 400 in Korean otherwise.
+    Booleans must be JSON booleans (``"private": "no"`` is refused, as the Hub does) and are not integers."""
+    value = payload.get(key)
+    if value is None:
+        if required:
+            raise _bad_request(f"'{key}' 값이 필요합니다 ({_TYPE_KO[kind]}).", f"Missing '{key}'")
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _bad_request(f"'{key}' 값은 {_TYPE_KO[kind]}이어야 합니다 (받은 값: {type(value).__name__}).",
+                           f"Invalid type for '{key}'")
+    return value
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1342,18 +1699,30 @@ class PracticeHub:
         fresh: bool = False,
         tokens: dict[str, dict] | None = None,
     ):
+        self.port = _check_port(port)
         self.root = Path(root) if root is not None else default_root()
         if fresh and (self.root / "repos").exists():
             shutil.rmtree(self.root / "repos", ignore_errors=True)
             shutil.rmtree(self.root / "blobs", ignore_errors=True)
-        self.store = HubStore(self.root)
+        try:
+            self.store = HubStore(self.root)
+            self._init_tokens(tokens)
+        except OSError as e:
+            from .errors import HflabError
+
+            raise HflabError(
+                f"연습 허브의 저장 위치 {self.root} 를 만들거나 쓸 수 없습니다 ({e.strerror or type(e).__name__}).",
+                fix="쓸 수 있는 폴더를 저장 위치로 주세요 (hflab hub --root build/practice_hub, PracticeHub(root=...)).",
+            ) from None
         self._state = _HubState(self.store)
         self.host = host
-        self.port = int(port)
         self.username = DEFAULT_USER
         self._server = None
         self._thread: threading.Thread | None = None
         self._saved: dict | None = None
+
+    def _init_tokens(self, tokens: dict[str, dict] | None) -> None:
+        """Create the practice write/read tokens once per root and add ``tokens``."""
         with self.store.lock:
             known = self.store.load_tokens()
             changed = False
@@ -1742,22 +2111,51 @@ def _new_token() -> str:
     return "hf_" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") for _ in range(34))
 
 
+def _check_port(port: Any) -> int:
+    """``port`` as an int in 0..65535 (0 = any free port); :class:`~hflab.errors.HflabError` otherwise."""
+    try:
+        value = int(port)
+    except (TypeError, ValueError):
+        value = -1
+    if isinstance(port, bool) or not 0 <= value <= 65535:
+        from .errors import HflabError
+
+        raise HflabError(f"포트 {port!r}은(는) 쓸 수 없습니다: 포트는 0~65535 사이의 정수입니다.",
+                         fix="0~65535 사이의 포트를 주세요 (예: --port 8765, 0 = 빈 포트를 골라 씀).")
+    return value
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` and listening; :class:`~hflab.errors.HflabError` (Korean) when that
+    cannot be (the port is in use, the address is not this machine's)."""
+    import errno
+
+    sock = None
+    try:
+        sock = _threaded_server.bind(host, port)
+        sock.listen(128)  # a port bound (not listening) by another SO_REUSEADDR socket fails here, not in bind
+        return sock
+    except OSError as e:
+        if sock is not None:
+            sock.close()
+        from .errors import HflabError
+
+        if e.errno == errno.EADDRINUSE:
+            raise HflabError(f"연습 허브가 {host}:{port} 포트를 열 수 없습니다 (이미 사용 중).",
+                             fix="--port 로 다른 포트를 고르세요 (0 = 빈 포트), 또는 이미 떠 있는 허브를 종료하세요.") from None
+        raise HflabError(f"연습 허브가 {host}:{port} 에서 열리지 않습니다 ({e.strerror or type(e).__name__}).",
+                         fix="이 컴퓨터의 주소(기본 127.0.0.1)와 --port 0 (빈 포트)으로 다시 시작하세요.") from None
+
+
 def serve_forever(root: str | os.PathLike | None = None, port: int = 8765, host: str = "127.0.0.1") -> None:
     """Run the practice hub in the foreground until Ctrl+C (for ``hflab hub``); ``port=0`` picks a free one.
 
     Prints the endpoint, the masked tokens and the file that holds them (never the tokens themselves).
+    Raises :class:`~hflab.errors.HflabError` (Korean message + fix, no traceback needed) when the port is
+    outside 0..65535 or in use, or ``root`` cannot be created or written.
     """
-    hub = PracticeHub(root, port=port, host=host)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        from .errors import HflabError
-
-        raise HflabError(f"연습 허브가 {host}:{port} 포트를 열 수 없습니다 (이미 사용 중).",
-                         fix="--port 로 다른 포트를 고르거나 (0 = 빈 포트), 이미 떠 있는 허브를 종료하세요.") from None
+    hub = PracticeHub(root, port=port, host=host)  # HflabError: bad port, root not writable
+    sock = _listen(host, hub.port)
     hub.port = sock.getsockname()[1]
     print(f"hflab 연습 허브: {hub.endpoint}  (저장 위치: {hub.root})", flush=True)
     print(f"  사용자 {hub.username}: 쓰기 토큰 {_mask(hub.token)}, 읽기 토큰 {_mask(hub.read_token)} "

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import random
+import re
 import string
 
 import httpx
@@ -199,7 +200,9 @@ def test_missing_repo_has_the_repository_not_found_shape(api, active):
         api.model_info("student/does-not-exist")
     assert info.value.response.status_code == 404
     assert info.value.response.headers["X-Error-Code"] == "RepoNotFound"
-    assert info.value.response.json() == {"error": "Repository not found"}
+    body = info.value.response.json()  # the Hub's shape: only "error", its text first, then the Korean line
+    assert list(body) == ["error"] and body["error"].splitlines()[0] == "Repository not found"
+    assert re.search("[가-힣]", body["error"])
     with pytest.raises(RepositoryNotFoundError):
         api.dataset_info("student/does-not-exist")
 
