@@ -37,7 +37,9 @@ Routes (``ep.url`` = ``http://127.0.0.1:PORT``):
   served model (``{"object": "list", "data": [{"id", "object": "model", ...}]}``) and ``GET /v1/models/{id}``
   shows it, so the official ``openai`` client works with ``OpenAI(base_url=ep.url + "/v1", api_key=...)``.
 * ``GET /health`` (200 when the model is loaded, 503 while it loads), ``GET /info`` (model info, like
-  TGI's ``/info``), ``GET /stats`` (requests per status, batches, batch sizes).
+  TGI's ``/info``), ``GET /stats`` (requests per status, batches, batch sizes). With ``api_keys`` every
+  route needs the key except ``/health`` (a probe has no key, and it says only "ok" or "loading");
+  ``/info``, ``/stats`` and ``GET /`` name the model and show the traffic, so they need it too.
 
 Dynamic batching: concurrent requests wait in one queue; when the model thread is free, a worker takes
 everything queued plus what arrives within ``max_wait_ms`` (up to ``max_batch_size`` inputs) and runs it
@@ -48,7 +50,10 @@ of the other. ``max_batch_size=1`` is per-request execution with the same code (
 compares the two, on whole course reviews and on short inputs).
 
 Keys (``api_keys=``; ``hflab serve`` reads them from ``HFLAB_SERVE_API_KEY`` or ``--api-key-file``, never
-the command line, see :func:`load_api_keys`) are compared with :func:`hmac.compare_digest`.
+the command line, see :func:`load_api_keys`) are compared with :func:`hmac.compare_digest`. A Bearer that
+looks like a Hugging Face token (``hf_...``: what ``InferenceClient`` sends from HF_TOKEN when ``api_key=``
+is left out) is refused with a 401 that says to pass the classroom key and to consider rotating the token,
+on a keyed server and from any other machine; it is never logged or echoed.
 
 Errors use the ``{"error": "...", "error_type": ...}`` body ``InferenceClient`` reads on the Inference-API
 routes, and OpenAI's ``{"error": {"message", "type", "param", "code"}}`` on ``/v1/*`` (the message is Korean,
@@ -57,8 +62,10 @@ wrong task / unknown parameter, 413 body too large, 422 values out of range (emp
 inputs, too many tokens), 401 missing/invalid key and 403 gated (``api_keys=``), 404 unknown model
 (``X-Error-Code: RepoNotFound``, so the client raises ``RepositoryNotFoundError``), 429 past
 ``rate_limit`` (token bucket, with ``Retry-After``), 503 while a ``lazy=True`` model loads (with
-``Retry-After`` and ``estimated_time``, like the serverless API's cold start). A bad request never
-stops the server; a client that disconnects mid-stream stops its generation.
+``Retry-After`` and ``estimated_time``, like the serverless API's cold start). Malformed input (invalid
+UTF-8 or JSON, lone surrogates, JSON nested deeper than :data:`MAX_JSON_DEPTH`, a body that is no object,
+a wrong type for any parameter) is a 4xx, never a 5xx. A bad request never stops the server; a client that
+disconnects, mid-stream or while waiting for a non-streamed answer, stops its generation.
 
 Used in: 11_inference_api, ``hflab serve``, ``hflab bench serve``.
 """
@@ -222,6 +229,72 @@ def _bad(ko: str, en: str, status: int = 400, **kw) -> RequestError:
     return RequestError(status, ko, en, **kw)
 
 
+#: how deeply a request body's JSON may nest (the deepest valid request, a chat message's content part, is 5)
+MAX_JSON_DEPTH = 32
+
+
+def parse_json_body(raw: bytes) -> dict:
+    """The JSON object of a request body, or a 400 :class:`RequestError` with a Korean message.
+
+    Refused: an empty body, bytes that are not UTF-8 (or UTF-16/32) JSON, a body that is not an object,
+    JSON nested deeper than :data:`MAX_JSON_DEPTH` (``json.loads`` raises ``RecursionError`` on very deep
+    input; shallower but deep input would make later ``repr`` or tokenizer calls fail), and strings or
+    keys with a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON but no text: encoding it fails in the
+    tokenizer and in the JSON answer).
+    Used in: ``hflab serve`` (every route that reads a body).
+    """
+    if not raw.strip():
+        raise _bad("요청 본문이 비어 있습니다. JSON 을 보내세요: {\"inputs\": \"...\"}.", "empty body", 400)
+    too_deep = False
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        too_deep, body = True, None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _bad(f"요청 본문이 올바른 JSON 이 아닙니다 ({type(e).__name__}).", "malformed JSON body", 400) from None
+    if too_deep:
+        _too_deep()
+    if not isinstance(body, dict):
+        raise _bad("요청 본문은 JSON 객체여야 합니다: {\"inputs\": \"...\"}.", "the body must be a JSON object", 400)
+    _check_json_tree(body)
+    return body
+
+
+def _no_constant(name: str):
+    raise _bad(f"JSON 에는 {name} 값이 없습니다. 유한한 숫자를 보내세요.", f"{name} is not valid JSON", 400)
+
+
+def _too_deep():
+    raise _bad(f"요청 본문의 JSON 이 너무 깊게 중첩되어 있습니다 (최대 {MAX_JSON_DEPTH}단계). "
+               "{\"inputs\": \"...\", \"parameters\": {...}} 모양으로 보내세요.",
+               f"JSON nested deeper than {MAX_JSON_DEPTH} levels", 400)
+
+
+def _check_json_tree(body) -> None:
+    """Walk the parsed JSON without recursion: depth at most MAX_JSON_DEPTH, every string encodable as UTF-8."""
+    stack = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            _too_deep()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                _check_text(k)
+                stack.append((v, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, str):
+            _check_text(node)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad("요청 본문의 문자열에 짝이 없는 서로게이트(예: \\ud800)가 있습니다. 올바른 UTF-8 텍스트를 보내세요.",
+                   "a JSON string holds a lone surrogate", 400) from None
+
+
 # ==================================================================================================
 # jobs: what the batcher queues
 # ==================================================================================================
@@ -249,12 +322,19 @@ class Job:
 # ==================================================================================================
 # parameter validation helpers
 # ==================================================================================================
+def _short(v, limit: int = 60) -> str:
+    """``repr(v)`` cut to `limit` characters: an error message never echoes a whole (huge) value."""
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _int_param(params: dict, name: str, lo: int, hi: int, default=None):
     v = params.get(name, default)
     if v is None:
         return default
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
-        raise _bad(f"'{name}' 는 정수여야 합니다 (지금 {v!r}).", f"'{name}' must be an integer", 422,
+    if (isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, float) and not math.isfinite(v)
+            or int(v) != v):
+        raise _bad(f"'{name}' 는 정수여야 합니다 (지금 {_short(v)}).", f"'{name}' must be an integer", 422,
                    error_type="validation")
     v = int(v)
     if not lo <= v <= hi:
@@ -268,7 +348,7 @@ def _float_param(params: dict, name: str, lo: float, hi: float, default=None, lo
     if v is None:
         return default
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise _bad(f"'{name}' 는 숫자여야 합니다 (지금 {v!r}).", f"'{name}' must be a number", 422,
+        raise _bad(f"'{name}' 는 숫자여야 합니다 (지금 {_short(v)}).", f"'{name}' must be a number", 422,
                    error_type="validation")
     v = float(v)
     if (v <= lo if lo_open else v < lo) or v > hi:
@@ -283,7 +363,7 @@ def _bool_param(params: dict, name: str, default=None):
     if v is None:
         return default
     if not isinstance(v, bool):
-        raise _bad(f"'{name}' 는 true/false 여야 합니다 (지금 {v!r}).", f"'{name}' must be a boolean", 422,
+        raise _bad(f"'{name}' 는 true/false 여야 합니다 (지금 {_short(v)}).", f"'{name}' must be a boolean", 422,
                    error_type="validation")
     return v
 
@@ -299,7 +379,14 @@ def _stop_param(params: dict, name: str = "stop") -> list[str]:
                    f"'{name}' must be a non-empty string or a list of them", 422, error_type="validation")
     if len(v) > 4:
         raise _bad("멈춤 문자열(stop)은 4개까지입니다.", "at most 4 stop sequences", 422, error_type="validation")
+    if any(len(s) > _MAX_STOP_CHARS for s in v):
+        # transformers' StopStringCriteria builds a (vocabulary x stop length) table per stop string
+        raise _bad(f"멈춤 문자열(stop)은 하나에 {_MAX_STOP_CHARS}자까지입니다.",
+                   f"a stop sequence has at most {_MAX_STOP_CHARS} characters", 422, error_type="validation")
     return v
+
+
+_MAX_STOP_CHARS = 64
 
 
 def _check_unknown(params: Mapping, allowed: set, task: str, where: str = "parameters") -> None:
@@ -518,7 +605,7 @@ class ClassifierEngine(Engine):
         top_k = _int_param(params, "top_k", 1, max(1, n_labels))
         fn = params.get("function_to_apply")
         if fn is not None and fn not in ("softmax", "sigmoid", "none"):
-            raise _bad(f"'function_to_apply' 는 softmax, sigmoid, none 중 하나입니다 (지금 {fn!r}).",
+            raise _bad(f"'function_to_apply' 는 softmax, sigmoid, none 중 하나입니다 (지금 {_short(fn)}).",
                        "'function_to_apply' must be softmax, sigmoid or none", 422, error_type="validation")
         return Job("classify", texts, {"top_k": top_k, "function_to_apply": fn}, single=single, group="classify")
 
@@ -642,11 +729,14 @@ class FillMaskEngine(Engine):
             if not isinstance(targets, list) or not targets or not all(isinstance(x, str) and x for x in targets):
                 raise _bad("'targets' 는 비어 있지 않은 문자열 리스트여야 합니다.", "'targets' must be a list of strings",
                            422, error_type="validation")
+            if len(targets) > 100 or any(len(x) > 100 for x in targets):
+                raise _bad("'targets' 는 100개, 하나에 100자까지입니다.", "at most 100 targets of at most 100 characters",
+                           422, error_type="validation")
             target_ids = []
             for word in targets:
                 ids = self.parse_tokenizer(word, add_special_tokens=False)["input_ids"]
                 if not ids:
-                    raise _bad(f"target {word!r} 를 토큰으로 바꿀 수 없습니다.", f"target {word!r} has no token", 422,
+                    raise _bad(f"target {_short(word)} 를 토큰으로 바꿀 수 없습니다.", f"target {_short(word)} has no token", 422,
                                error_type="validation")
                 target_ids.append(ids[0])
             target_ids = sorted(set(target_ids))
@@ -711,6 +801,10 @@ class GeneratorEngine(Engine):
                    "stream", "stream_options", "n", "frequency_penalty", "presence_penalty", "logprobs",
                    "top_logprobs", "response_format", "tools", "tool_choice", "tool_prompt", "logit_bias", "user"}
     DEFAULT_NEW_TOKENS = 64
+    #: below this temperature the answer is greedy (as temperature 0): logits / 1e-300 overflow to inf
+    MIN_TEMPERATURE = 1e-2
+    #: the smallest repetition penalty accepted (logits / 1e-300 overflow to inf, and sampling then fails)
+    MIN_REPETITION_PENALTY = 1e-2
 
     def _after_load(self) -> None:
         tok = self.tokenizer
@@ -732,11 +826,13 @@ class GeneratorEngine(Engine):
 
     # -- parsing -----------------------------------------------------------------------------------
     def _gen_params(self, params: dict, max_name: str) -> dict:
-        max_new = _int_param(params, max_name, 1, self.max_new_tokens, self.DEFAULT_NEW_TOKENS)
+        max_new = _int_param(params, max_name, 1, self.max_new_tokens, min(self.DEFAULT_NEW_TOKENS, self.max_new_tokens))
         temperature = _float_param(params, "temperature", 0.0, 2.0)
+        if temperature is not None and temperature < self.MIN_TEMPERATURE:
+            temperature = 0.0  # greedy: dividing the logits by ~0 makes them inf, and sampling from NaN fails
         top_p = _float_param(params, "top_p", 0.0, 1.0, lo_open=True)
         top_k = _int_param(params, "top_k", 1, 10**6)
-        rep = _float_param(params, "repetition_penalty", 0.0, 10.0, lo_open=True)
+        rep = _float_param(params, "repetition_penalty", self.MIN_REPETITION_PENALTY, 10.0)
         seed = _int_param(params, "seed", 0, 2**63 - 1)
         do_sample = _bool_param(params, "do_sample")
         if do_sample is None:  # like TGI: greedy unless a sampling setting is given
@@ -1019,7 +1115,11 @@ class _LogprobRecorder(_LogitsProcessor):
 
 
 class _CancelCriteria(_StoppingCriteria):
-    """Stops generation when every job of the batch was cancelled (client gone, server stopping)."""
+    """Stops the rows of cancelled jobs (client gone, server stopping); ``generate`` ends when every row has.
+
+    One row per job (each job of a generation batch is one prompt), so an abandoned request stops at its
+    next token while the other rows of its batch go on.
+    """
 
     def __init__(self, jobs: list[Job]):
         self.jobs = jobs
@@ -1027,8 +1127,10 @@ class _CancelCriteria(_StoppingCriteria):
     def __call__(self, input_ids, scores, **kwargs):
         import torch
 
-        done = all(j.cancelled for j in self.jobs)
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+        done = [j.cancelled for j in self.jobs]
+        if len(done) != input_ids.shape[0]:  # not one row per job: stop only when all are cancelled
+            done = [all(done)] * input_ids.shape[0]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 class _Streamer(_BaseStreamer):
@@ -1299,6 +1401,11 @@ class _StatusCounter:
         self.app = app
         self.state = state
 
+    @property
+    def routes(self) -> list:
+        """The FastAPI app's routes (tests enumerate them so that no route escapes a check)."""
+        return self.app.routes
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
@@ -1320,6 +1427,28 @@ try:  # same JSON text either way (shortest round-trip float repr); orjson is on
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
+
+
+async def _client_left_first(request, fut: asyncio.Future) -> bool:
+    """Wait until `fut` is done or the client of `request` has disconnected; True when the client left first.
+
+    After the body was read, the ASGI ``receive()`` of a request returns only when the connection closes
+    (``http.disconnect``), so one task waiting on it notices a client that hangs up without polling.
+    """
+    watcher = asyncio.ensure_future(_wait_disconnect(request))
+    try:
+        await asyncio.wait({fut, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    return not fut.done()
+
+
+async def _wait_disconnect(request) -> None:
+    while True:
+        message = await request.receive()
+        if message.get("type") == "http.disconnect":
+            return
+        await asyncio.sleep(0.05)  # a server that answers more body messages must not make this spin
 
 
 def _dumps(obj) -> bytes:
@@ -1348,10 +1477,21 @@ class _Handlers:
 
     # -- shared checks -----------------------------------------------------------------------------
     def check_auth(self, request) -> None:
-        if not self.state.api_keys:
-            return
+        """401 / 403 unless the request may use this endpoint.
+
+        A Bearer that looks like a Hugging Face token (``hf_...``) is refused with its own 401 on a keyed
+        server and on any request from another machine: ``InferenceClient(base_url=...)`` without
+        ``api_key=`` sends the learner's HF_TOKEN (or saved login) to whatever URL it was given, here over
+        plain HTTP across the classroom network. The token is never logged, stored or echoed. An open
+        server on 127.0.0.1 (a lesson's own endpoint) ignores the header: the token stayed on the machine.
+        """
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if key.startswith(HF_TOKEN_PREFIX) and (self.state.api_keys or not _is_loopback_peer(request)):
+            raise RequestError(401, HUB_TOKEN_REFUSED, "A Hugging Face Hub token was sent to a classroom server; "
+                                                       "pass the classroom key with api_key=", code="invalid_api_key")
+        if not self.state.api_keys:
+            return
         access = _lookup_key(self.state.api_keys, key) if key else None
         if access is None:
             raise RequestError(401, "API 키가 없거나 올바르지 않습니다. 강사에게 받은 키를 api_key= 로 넘기세요 "
@@ -1366,8 +1506,8 @@ class _Handlers:
 
     def check_model(self, model_id: str | None) -> None:
         if model_id is not None and model_id.strip("/") != self.engine.model_id:
-            raise RequestError(404, f"'{model_id}' 모델은 이 엔드포인트에 없습니다 (서비스 중: {self.engine.model_id}).",
-                               f"Model {model_id} does not exist",
+            raise RequestError(404, f"{_short(model_id)} 모델은 이 엔드포인트에 없습니다 (서비스 중: {self.engine.model_id}).",
+                               f"Model {_short(model_id)} does not exist",
                                headers={"X-Error-Code": "RepoNotFound",
                                         "X-Error-Message": "Repository not found"})
 
@@ -1428,25 +1568,17 @@ class _Handlers:
             # the client hung up half-way through its body (httptools reports it, h11 did not): nobody
             # reads the answer; 499 (nginx's "client closed request") keeps it out of the 5xx count
             raise RequestError(499, "클라이언트가 요청 본문을 보내다 연결을 끊었습니다.", "client closed request") from None
-        raw = b"".join(chunks)
-        if not raw.strip():
-            raise _bad("요청 본문이 비어 있습니다. JSON 을 보내세요: {\"inputs\": \"...\"}.", "empty body", 400)
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise _bad(f"요청 본문이 올바른 JSON 이 아닙니다 ({type(e).__name__}).", "malformed JSON body", 400) from None
-        if not isinstance(body, dict):
-            raise _bad("요청 본문은 JSON 객체여야 합니다: {\"inputs\": \"...\"}.", "the body must be a JSON object", 400)
-        return body
+        return parse_json_body(b"".join(chunks))
 
     # -- pipeline task -----------------------------------------------------------------------------
     async def pipeline_task(self, request, model_id: str | None = None, task: str | None = None):
+        openai = _is_openai_path(request.url.path)  # e.g. /models/ID/v1/... : errors in the OpenAI shape
         try:
             self.check_auth(request)
             self.check_model(model_id)
             if task is not None and normalize_task_soft(task) != self.engine.task:
-                raise _bad(f"이 엔드포인트는 {self.engine.task} 작업을 서비스합니다 (요청한 작업: {task}).",
-                           f"this endpoint serves {self.engine.task}, not {task}")
+                raise _bad(f"이 엔드포인트는 {self.engine.task} 작업을 서비스합니다 (요청한 작업: {_short(task)}).",
+                           f"this endpoint serves {self.engine.task}, not {_short(task)}")
             body = await self.read_json(request)
             if "inputs" not in body:
                 raise _bad("'inputs' 가 없습니다: {\"inputs\": \"...\", \"parameters\": {...}}.", "missing 'inputs'", 400)
@@ -1454,17 +1586,34 @@ class _Handlers:
             await self.ensure_loaded()
             job = self.engine.parse(body)
         except RequestError as e:
-            return self.error_response(e)
+            return self.error_response(e, openai)
         if job.stream:
             return self.stream_generation(job)
-        return await self.run_job(job, lambda res: self.tgi_output(job, res) if job.kind == "generate" else res)
+        return await self.run_job(request, job,
+                                  lambda res: self.tgi_output(job, res) if job.kind == "generate" else res, openai)
 
-    async def run_job(self, job: Job, render, openai: bool = False):
+    async def run_job(self, request, job: Job, render, openai: bool = False):
+        """Queue `job`, wait for its result and render it; a client that hangs up meanwhile cancels the job.
+
+        A non-streamed request's handler is not cancelled when its client goes away (a dropped stream is
+        noticed when the next event cannot be sent). So the wait also watches the connection: once the client
+        has gone, the job is marked cancelled (a queued job is skipped, a running generation stops at its
+        next token through :class:`_CancelCriteria`) and nothing is sent. Without this, an abandoned
+        256-token generation held the model thread for seconds, and clients that retry on timeout
+        (the ``openai`` client does) stacked such generations up.
+        """
         from fastapi.responses import Response
 
         fut = self.state.batcher.submit(job)
         try:
-            result = await fut
+            if await _client_left_first(request, fut):
+                job.cancelled = True
+                fut.cancel()  # nobody reads the answer: the batcher skips a job whose future is done
+                if job.kind in ("generate", "chat"):
+                    with self.state.lock:
+                        self.state.cancelled += 1
+                return Response(status_code=499)  # nginx's "client closed request": never sent, counted as 4xx
+            result = fut.result()
         except RequestError as e:
             return self.error_response(e, openai)
         except asyncio.CancelledError:
@@ -1547,7 +1696,7 @@ class _Handlers:
                     "usage": {"prompt_tokens": res["n_prompt"], "completion_tokens": res["n_new"],
                               "total_tokens": res["n_prompt"] + res["n_new"]}}
 
-        return await self.run_job(job, render, openai)
+        return await self.run_job(request, job, render, openai)
 
     def stream_chat(self, job: Job, base: dict):
         from fastapi.responses import StreamingResponse
@@ -1653,7 +1802,7 @@ def create_app(state: _State):
     async def http_error(request, exc):
         if exc.status_code == 404:
             err = _bad("이 주소(경로)는 없습니다. POST / , POST /v1/chat/completions, GET /v1/models, GET /info, "
-                       "GET /health 를 쓰세요.", f"Not found: {request.url.path}", 404, code="not_found")
+                       "GET /health 를 쓰세요.", f"Not found: {_short(request.url.path, 100)}", 404, code="not_found")
         elif exc.status_code == 405:
             err = _bad(f"이 경로는 {request.method} 요청을 받지 않습니다.", f"Method {request.method} not allowed", 405)
         else:
@@ -1700,21 +1849,34 @@ def create_app(state: _State):
 
     @app.get("/health")
     async def health():
+        # open even with api_keys (a health check or load balancer has no key): it says only "ok" or "loading"
         if state.loaded:
             return JSONResponse({"status": "ok"})
         return JSONResponse({"error": "모델을 불러오는 중입니다 (model is loading)"}, status_code=503)
 
     @app.get("/info")
-    async def info():
+    async def info(request: Request):
+        # with api_keys, /info, /stats and GET / need the key too: they name the model and show the traffic
+        try:
+            h.check_auth(request)
+        except RequestError as e:
+            return h.error_response(e)
         return JSONResponse(h.info_payload())
 
-
     @app.get("/stats")
-    async def stats():
+    async def stats(request: Request):
+        try:
+            h.check_auth(request)
+        except RequestError as e:
+            return h.error_response(e)
         return JSONResponse(state.stats())
 
     @app.get("/")
-    async def root_get():
+    async def root_get(request: Request):
+        try:
+            h.check_auth(request)
+        except RequestError as e:
+            return h.error_response(e)
         return JSONResponse({"server": _SERVER_NAME, "model_id": state.engine.model_id, "task": state.engine.task,
                              "routes": ["POST /", "POST /models/{model_id}", "POST /v1/chat/completions",
                                         "GET /v1/models", "GET /health", "GET /info", "GET /stats"]})
@@ -1735,21 +1897,23 @@ def create_app(state: _State):
         elif parts[-1:] in (["info"], ["health"]) and len(parts) > 1:
             suffix, parts = parts[-1], parts[:-1]
         model_id = "/".join(parts)
+        openai = _is_openai_path(request.url.path)  # every answer on a /v1/ path is OpenAI-shaped
         if request.method == "GET":
             try:
+                h.check_auth(request)
                 h.check_model(model_id)
             except RequestError as e:
-                return h.error_response(e)
+                return h.error_response(e, openai)
             if suffix == "info":
-                return await info()
+                return await info(request)
             if suffix == "health":
                 return await health()
-            return h.error_response(_bad(f"GET {request.url.path} 는 없습니다. POST 로 보내세요.",
-                                       "use POST for inference", 405))
+            return h.error_response(_bad(f"GET {_short(request.url.path, 100)} 는 없습니다. POST 로 보내세요.",
+                                         "use POST for inference", 405), openai)
         if suffix == "chat":
             return await h.chat(request, model_id)
         if suffix in ("info", "health"):
-            return h.error_response(_bad(f"{suffix} 는 GET 으로 요청하세요.", f"use GET for /{suffix}", 405))
+            return h.error_response(_bad(f"{suffix} 는 GET 으로 요청하세요.", f"use GET for /{suffix}", 405), openai)
         return await h.pipeline_task(request, model_id, task)
 
     return _StatusCounter(app, state)
@@ -1778,6 +1942,28 @@ def _version() -> str:
 # ==================================================================================================
 # LocalEndpoint: start/stop from Python
 # ==================================================================================================
+#: what a Hugging Face user access token starts with
+HF_TOKEN_PREFIX = "hf_"
+#: the 401 message for a Hub token presented to this server (the token itself is never repeated)
+HUB_TOKEN_REFUSED = (
+    "Hugging Face Hub 토큰(hf_...)이 교실 서버로 보내졌습니다: api_key= 없이 만든 InferenceClient 는 내 HF_TOKEN(또는 "
+    "hf auth login 토큰)을 그대로 보냅니다. 강사에게 받은 교실 키를 api_key= 로 넘기세요: "
+    "InferenceClient(base_url=..., api_key=교실키). 이 토큰은 암호화되지 않은 HTTP 로 네트워크를 지나왔을 수 있으니 "
+    "https://huggingface.co/settings/tokens 에서 새 토큰으로 바꾸는(교체) 것을 고려하세요."
+)
+
+
+def _is_loopback_peer(request) -> bool:
+    """Whether the request came from this machine (127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    host = request.client.host if request.client is not None else ""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host in _LOOPBACK
+
+
 def _check_api_keys(api_keys) -> None:
     if api_keys is None:
         return
@@ -1788,6 +1974,8 @@ def _check_api_keys(api_keys) -> None:
     if bad or not all(isinstance(k, str) and k for k in api_keys):
         raise ServeError("api_keys 는 {키(문자열): 'granted' 또는 'pending'} 이어야 합니다.",
                          fix="예: api_keys={secrets.token_urlsafe(16): 'granted'}")
+    if any(k.startswith(HF_TOKEN_PREFIX) for k in api_keys):
+        raise ServeError(_HF_KEY_REFUSED, fix=f"새 키를 만드세요: {_NEW_KEY}")
 
 
 def _lookup_key(api_keys: Mapping[str, str], presented: str) -> str | None:
@@ -1809,6 +1997,8 @@ def _lookup_key(api_keys: Mapping[str, str], presented: str) -> str | None:
 API_KEY_ENV = "HFLAB_SERVE_API_KEY"
 _MIN_KEY_CHARS = 12
 _NEW_KEY = "python -c \"import secrets; print(secrets.token_urlsafe(16))\""
+_HF_KEY_REFUSED = ("교실 키가 hf_ 로 시작합니다: Hugging Face 토큰처럼 보이는 키는 받지 않습니다 (서버는 hf_ 로 시작하는 "
+                   "Bearer 를 진짜 Hub 토큰으로 보고 거절합니다). 내 Hub 토큰을 교실 키로 쓰지 마세요.")
 
 
 def load_api_keys(api_key_file: str | os.PathLike | None = None, *,
@@ -1830,6 +2020,8 @@ def load_api_keys(api_key_file: str | os.PathLike | None = None, *,
     if from_env:
         keys.append(from_env)
     for key in keys:
+        if key.startswith(HF_TOKEN_PREFIX):
+            raise ServeError(_HF_KEY_REFUSED, fix=f"새 키를 만드세요: {_NEW_KEY}")
         if len(key) < _MIN_KEY_CHARS or any(ch.isspace() for ch in key) or not key.isascii() or not key.isprintable():
             raise ServeError(f"접속 키는 공백 없는 영문·숫자·기호 {_MIN_KEY_CHARS}자 이상이어야 합니다 "
                              f"(받은 키 하나가 {len(key)}자이거나 공백·한글이 들어 있습니다).",
@@ -1859,6 +2051,24 @@ def _read_key_file(path: Path) -> list[str]:
     if not keys:
         raise ServeError(f"키 파일 {path} 에 키가 없습니다.", fix=f"{_NEW_KEY} > {path}")
     return keys
+
+
+def _check_port(port) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ServeError(f"포트는 0 이상 65535 이하의 정수여야 합니다 (지금 {_short(port)}).",
+                         fix="예: --port 8080 (0 이면 비어 있는 포트를 골라 씁니다)")
+    return port
+
+
+def _check_model_folder(model) -> None:
+    """A local folder must hold a saved model (``config.json``): refused before any loading starts."""
+    if model is None or not str(model).strip():
+        return
+    path = Path(str(model)).expanduser()
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise ServeError(f"폴더 {path} 에 모델이 없습니다 (config.json 이 없음).",
+                         fix="save_pretrained 로 저장한 모델 폴더(config.json, 가중치, 토크나이저가 있는 곳)를 주거나 "
+                             "Hub id(예: sentence-transformers/all-MiniLM-L6-v2)를 주세요.")
 
 
 def _default_model_id(model: str) -> str:
@@ -1905,10 +2115,11 @@ class LocalEndpoint:
             raise ServeError(f"max_batch_size 는 1 이상의 정수여야 합니다 (지금 {max_batch_size!r}).",
                              fix="배칭을 끄려면 1, 켜려면 예: 32")
         _check_api_keys(api_keys)
+        _check_model_folder(model)
         self.model = str(model)
         self.model_id = model_id or _default_model_id(self.model)
         self.host = host
-        self.port = int(port)
+        self.port = _check_port(port)
         self.threads = threads
         self.rate_limit = parse_rate_limit(rate_limit)
         engine_cls = _ENGINES[self.task]
@@ -1917,6 +2128,7 @@ class LocalEndpoint:
         self.state = _State(self.engine, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms,
                             rate_limit=self.rate_limit, api_keys=api_keys, lazy=lazy, max_body_bytes=max_body_bytes)
         self.lazy = lazy
+        self.app = None  # the ASGI app once started (``ep.app.routes``: every route it serves)
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -1950,6 +2162,17 @@ class LocalEndpoint:
     def max_wait_ms(self, value: float) -> None:
         self.state.max_wait_ms = float(value)
 
+    @property
+    def max_new_tokens(self) -> int:
+        """The most new tokens one generation request may ask for (422 beyond). Settable while running."""
+        return self.engine.max_new_tokens
+
+    @max_new_tokens.setter
+    def max_new_tokens(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ServeError(f"max_new_tokens 는 1 이상의 정수여야 합니다 (지금 {_short(value)}).", fix="예: 256")
+        self.engine.max_new_tokens = value
+
     # -- lifecycle ----------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
@@ -1961,15 +2184,16 @@ class LocalEndpoint:
         return self._thread is not None and self._thread.is_alive()
 
     def load(self) -> "LocalEndpoint":
-        """Load the model now (``start()`` does it unless ``lazy=True``)."""
+        """Load the model now (``start()`` does it unless ``lazy=True``); :class:`ServeError` when it cannot."""
         if self.engine.model is None:
             try:
                 self.engine.load()
-            except OSError as e:
+            except Exception as e:  # noqa: BLE001 - missing files (OSError), unknown architecture (ValueError) ...
                 raise ServeError(
-                    f"모델 '{self.model}' 을(를) 불러오지 못했습니다 ({type(e).__name__}).",
+                    f"모델 '{self.model}' 을(를) {self.task} 작업으로 불러오지 못했습니다 ({type(e).__name__}).",
                     fix="Hub id 철자를 확인하세요. 오프라인이면 `hflab mirror` 로 미러를 만들고 HF_HUB_OFFLINE=1 을 "
-                        "설정하세요; 로컬 폴더라면 save_pretrained 로 저장한 경로인지 확인하세요.",
+                        "설정하세요; 로컬 폴더라면 save_pretrained 로 저장한 경로인지, 작업(--task)이 모델에 맞는지 "
+                        "확인하세요.",
                 ) from None
             self.state.loaded = True
         return self
@@ -1982,17 +2206,17 @@ class LocalEndpoint:
             import torch
 
             torch.set_num_threads(int(self.threads))
-        if not self.lazy:
-            self.load()
         import uvicorn
 
+        sock = self._bind()  # before loading: a port in use is reported at once, not after the model loaded
         try:
-            sock = _threaded_server.bind(self.host, self.port)
-        except OSError:
-            raise ServeError(f"{self.host}:{self.port} 포트를 열 수 없습니다 (이미 사용 중).",
-                             fix="port=0 으로 빈 포트를 쓰거나, 먼저 띄운 엔드포인트를 ep.stop() 으로 멈추세요.") from None
+            if not self.lazy:
+                self.load()
+        except BaseException:
+            sock.close()
+            raise
         self.port = sock.getsockname()[1]
-        app = create_app(self.state)
+        app = self.app = create_app(self.state)
         # http/loop "auto" (uvicorn's default): httptools + uvloop when installed, h11 + asyncio otherwise
         config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on",
                                 timeout_keep_alive=30, timeout_graceful_shutdown=2)
@@ -2003,6 +2227,23 @@ class LocalEndpoint:
             raise ServeError("로컬 엔드포인트를 시작하지 못했습니다.", fix="hflab doctor 로 fastapi/uvicorn 설치를 확인하세요.") from None
         logger.info("hflab serve: %s (%s) on %s", self.model_id, self.task, self.url)
         return self
+
+    def _bind(self):
+        import errno
+
+        try:
+            return _threaded_server.bind(self.host, self.port)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise ServeError(f"{self.host}:{self.port} 포트를 이미 다른 프로그램이 쓰고 있습니다.",
+                                 fix="다른 포트(--port 8081, 또는 0 = 빈 포트)를 쓰거나, 먼저 띄운 서버를 멈추세요 "
+                                     "(노트북: ep.stop(), 터미널: Ctrl+C).") from None
+            if e.errno == errno.EACCES:
+                raise ServeError(f"{self.port} 번 포트를 열 권한이 없습니다 (1024 미만은 관리자 전용).",
+                                 fix="1024 이상의 포트를 쓰세요: 예 --port 8080") from None
+            raise ServeError(f"{_short(self.host)}:{self.port} 에서 서버를 열 수 없습니다 ({type(e).__name__}).",
+                             fix="--host 는 127.0.0.1(이 컴퓨터만) 또는 0.0.0.0(같은 네트워크)처럼 이 컴퓨터의 주소여야 "
+                                 "합니다.") from None
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving (running generations are cancelled)."""
@@ -2117,6 +2358,65 @@ def disallow_local_requests() -> None:
 # ==================================================================================================
 # CLI
 # ==================================================================================================
+_ANY_HOST = ("0.0.0.0", "", "::")
+
+
+def reachable_addresses(host: str) -> list[str]:
+    """The addresses other machines can reach a server bound to `host` at: `host` itself, or for ``0.0.0.0``
+    this machine's non-loopback IPv4 addresses (from its host name and the default route; nothing is sent).
+    Empty when none is found (then ``hostname -I`` tells). Used in: :func:`banner` (``hflab serve``).
+    """
+    import ipaddress
+    import socket
+
+    if host not in _ANY_HOST:
+        return [] if _is_loopback(host) else [host]
+    found: list[str] = []
+    with contextlib.suppress(OSError):
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(info[4][0])
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # a UDP "connect" only picks the outgoing interface: no packet leaves
+        found.append(s.getsockname()[0])
+    out = []
+    for addr in found:
+        with contextlib.suppress(ValueError):
+            ip = ipaddress.ip_address(addr)
+            if not (ip.is_loopback or ip.is_unspecified or ip.is_link_local) and addr not in out:
+                out.append(addr)
+    return out
+
+
+def banner(ep: "LocalEndpoint", n_keys: int = 0) -> list[str]:
+    """What ``hflab serve`` prints once `ep` serves: where it is reachable (this machine, and for a network
+    host the addresses other machines use), whether a key is needed (never the key itself), and client lines
+    that pass ``api_key=`` (a client without it sends the learner's HF_TOKEN instead).
+    Used in: :func:`cli_serve`.
+    """
+    limit = f"초당 {ep.rate_limit:g}회" if ep.rate_limit else "없음"
+    lines = [f"로컬 엔드포인트: {ep.url}  (모델 {ep.model_id}, 작업 {ep.task}, 동적 배칭 최대 {ep.max_batch_size}, "
+             f"속도 제한 {limit})"]
+    network = not _is_loopback(ep.host)
+    urls = [ep.url]
+    if network:
+        addrs = reachable_addresses(ep.host)
+        urls = [f"http://{a}:{ep.port}" for a in addrs] or [f"http://<이 컴퓨터의 IP>:{ep.port}"]
+        where = "이 컴퓨터의 모든 네트워크 주소에서" if ep.host in _ANY_HOST else f"{ep.host} 에서"
+        lines.append(f"같은 네트워크의 다른 컴퓨터에서: {', '.join(urls)}  ({where} 받습니다"
+                     + ("" if addrs else "; 주소는 hostname -I 로 확인") + ")")
+    if n_keys:
+        lines.append(f"접속 키가 필요합니다 (키 {n_keys}개; 키는 출력하지 않습니다: 키 파일이나 {API_KEY_ENV} 의 값을 "
+                     "학생들에게 따로 알려 주세요). 키 없이 열린 것은 GET /health 뿐입니다.")
+        key, note = "KEY", "  # KEY = 강사가 알려 준 교실 키"
+    else:
+        key, note = repr("-"), "  # 키가 필요 없는 서버"
+    lines.append(f"파이썬에서:  InferenceClient(base_url={urls[0]!r}, api_key={key}){note}")
+    lines.append("  (api_key= 를 빼면 InferenceClient 가 내 HF_TOKEN 을 이 서버로 보냅니다: 교실 서버는 hf_ 토큰을 거절합니다)")
+    if ep.task == "text-generation":
+        lines.append(f"OpenAI 클라이언트:  OpenAI(base_url={urls[0] + '/v1'!r}, api_key={key})")
+    return lines
+
+
 def cli_serve(model: str, task: str, port: int = 8080, rate_limit=None, *, host: str = "127.0.0.1",
               max_batch_size: int = 32, api_key_file: str | os.PathLike | None = None) -> None:
     """``hflab serve --model ID --task TASK [--port] [--rate-limit N/s] [--host H] [--api-key-file F]``: serve until Ctrl+C.
@@ -2139,20 +2439,8 @@ def cli_serve(model: str, task: str, port: int = 8080, rate_limit=None, *, host:
                        api_keys=api_keys)
     print(f"모델을 불러옵니다: {ep.model} ({ep.task}) ...", flush=True)
     ep.start()
-    limit = f"초당 {ep.rate_limit:g}회" if ep.rate_limit else "없음"
-    print(f"로컬 엔드포인트: {ep.url}  (모델 {ep.model_id}, 작업 {ep.task}, 동적 배칭 최대 {ep.max_batch_size}, "
-          f"속도 제한 {limit})", flush=True)
-    if api_keys:
-        print(f"접속 키 {len(api_keys)}개가 필요합니다 (키는 출력하지 않습니다: 키 파일이나 {API_KEY_ENV} 의 값을 "
-              "학생들에게 따로 알려 주세요).", flush=True)
-    if host not in _LOOPBACK:
-        print(f"다른 컴퓨터에서는 {ep.url} 대신 이 컴퓨터의 IP 주소로 접속합니다 (IP 확인: hostname -I, 포트 {ep.port}).",
-              flush=True)
-    key = ", api_key=KEY" if api_keys else ""
-    print(f"파이썬에서:  InferenceClient(base_url={ep.url!r}{key})", flush=True)
-    if ep.task == "text-generation":
-        print(f"OpenAI 클라이언트:  OpenAI(base_url={ep.url + '/v1'!r}, api_key={'KEY' if api_keys else repr('-')})",
-              flush=True)
+    for line in banner(ep, n_keys=len(api_keys or {})):
+        print(line, flush=True)
     print("멈추려면 Ctrl+C", flush=True)
     try:
         while ep.running:

@@ -117,7 +117,9 @@ def test_a_keyed_hflab_serve_process_shows_no_key_in_its_command_line(tmp_path, 
         assert "serve" in cmdline and str(path) in cmdline
         assert file_key not in cmdline and env_key not in cmdline
         assert httpx.post(url, json={"inputs": "hello"}).status_code == 401  # no key
-        assert httpx.post(url, json={"inputs": "hello"}, headers={"Authorization": f"Bearer {canary}"}).status_code == 401
+        refused = httpx.post(url, json={"inputs": "hello"}, headers={"Authorization": f"Bearer {canary}"})
+        assert refused.status_code == 401 and "Hugging Face Hub 토큰" in refused.json()["error"]  # a Hub token
+        assert canary not in refused.text
         for key in (file_key, env_key):
             r = httpx.post(url, json={"inputs": "hello"}, headers={"Authorization": f"Bearer {key}"}, timeout=60)
             assert r.status_code == 200 and len(r.json()) == 384
@@ -132,3 +134,5 @@ def test_a_keyed_hflab_serve_process_shows_no_key_in_its_command_line(tmp_path, 
             out, _ = proc.communicate()
     assert proc.returncode == 0 and "멈췄습니다" in out, out[-1000:]
     assert file_key not in out and env_key not in out  # the server never prints a key
+    assert canary not in out  # nor the Hub token it refused
+    assert "접속 키가 필요합니다" in out and "api_key=KEY" in out  # the banner says so, and how to pass one
