@@ -25,6 +25,9 @@ from typer.testing import CliRunner
 from hflab import serve
 from hflab.cli import app as cli_app
 from hflab.serve import LocalEndpoint, ServeError
+# fixtures shared with tests/test_serve.py (pytest puts tests/ on sys.path): 127.0.0.1 allowed while offline
+# (autouse) and the tiny masked LM folder
+from test_serve import local_requests, tiny_mlm  # noqa: F401
 
 EMBED = "sentence-transformers/all-MiniLM-L6-v2"
 CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -36,33 +39,6 @@ def korean(text: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module", autouse=True)
-def local_requests():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    serve.allow_local_requests()
-    yield
-    serve.disallow_local_requests()
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def tiny_mlm(tmp_path_factory):
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-mlm")
-    tok = AutoTokenizer.from_pretrained(EMBED)
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=128)
-    BertForMaskedLM(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def servers(tiny_mlm):
     """One running endpoint per task."""
