@@ -2387,10 +2387,11 @@ def reachable_addresses(host: str) -> list[str]:
     return out
 
 
-def banner(ep: "LocalEndpoint", n_keys: int = 0) -> list[str]:
+def banner(ep: "LocalEndpoint", n_keys: int = 0, addresses: list[str] | None = None) -> list[str]:
     """What ``hflab serve`` prints once `ep` serves: where it is reachable (this machine, and for a network
-    host the addresses other machines use), whether a key is needed (never the key itself), and client lines
-    that pass ``api_key=`` (a client without it sends the learner's HF_TOKEN instead).
+    host the addresses other machines use: `addresses`, default :func:`reachable_addresses`), whether a key
+    is needed (never the key itself), and client lines that pass ``api_key=`` (a client without it sends the
+    learner's HF_TOKEN instead).
     Used in: :func:`cli_serve`.
     """
     limit = f"초당 {ep.rate_limit:g}회" if ep.rate_limit else "없음"
@@ -2399,7 +2400,7 @@ def banner(ep: "LocalEndpoint", n_keys: int = 0) -> list[str]:
     network = not _is_loopback(ep.host)
     urls = [ep.url]
     if network:
-        addrs = reachable_addresses(ep.host)
+        addrs = reachable_addresses(ep.host) if addresses is None else list(addresses)
         urls = [f"http://{a}:{ep.port}" for a in addrs] or [f"http://<이 컴퓨터의 IP>:{ep.port}"]
         where = "이 컴퓨터의 모든 네트워크 주소에서" if ep.host in _ANY_HOST else f"{ep.host} 에서"
         lines.append(f"같은 네트워크의 다른 컴퓨터에서: {', '.join(urls)}  ({where} 받습니다"

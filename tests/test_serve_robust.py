@@ -331,18 +331,18 @@ def test_with_a_key_only_health_stays_open(servers):
 
 
 # ------------------------------------------------------------------------------------------------ banner
-def test_the_banner_of_a_classroom_server_tells_the_truth(monkeypatch):
-    monkeypatch.setattr(serve, "reachable_addresses", lambda host: ["192.0.2.10", "198.51.100.7"])
+def test_the_banner_of_a_classroom_server_tells_the_truth():
+    lan = ["192.0.2.10", "198.51.100.7"]  # documentation addresses in place of this machine's
     ep = LocalEndpoint(EMBED, "feature-extraction", host="0.0.0.0", port=8080, api_keys={CLASS_KEY: "granted"})
-    text = "\n".join(serve.banner(ep, n_keys=1))
+    text = "\n".join(serve.banner(ep, n_keys=1, addresses=lan))
     assert "http://192.0.2.10:8080" in text and "http://198.51.100.7:8080" in text
     assert "InferenceClient(base_url='http://192.0.2.10:8080', api_key=KEY)" in text
     assert "접속 키가 필요" in text and "/health" in text and CLASS_KEY not in text
     gen = LocalEndpoint(CHAT, "chat", host="0.0.0.0", port=8080, api_keys={CLASS_KEY: "granted"})
-    assert "OpenAI(base_url='http://192.0.2.10:8080/v1', api_key=KEY)" in "\n".join(serve.banner(gen, n_keys=1))
+    assert "OpenAI(base_url='http://192.0.2.10:8080/v1', api_key=KEY)" in "\n".join(
+        serve.banner(gen, n_keys=1, addresses=lan))
     # no address found: say how to find it instead of pretending 127.0.0.1 reaches the server from elsewhere
-    monkeypatch.setattr(serve, "reachable_addresses", lambda host: [])
-    text = "\n".join(serve.banner(ep, n_keys=1))
+    text = "\n".join(serve.banner(ep, n_keys=1, addresses=[]))
     assert "hostname -I" in text and "base_url='http://127.0.0.1" not in text
     # a lesson's own server: 127.0.0.1, no key, and still an explicit api_key (so no HF_TOKEN is sent)
     local = "\n".join(serve.banner(LocalEndpoint(EMBED, "feature-extraction", port=8080)))
