@@ -24,10 +24,13 @@ class HubHTTPError(Exception):
     """An error answer in the Hub's shape: status, ``{"error": ...}``, X-Error-Code / X-Error-Message.
 
     ``message`` is the Hub's English text (X-Error-Message, which the client matches); ``ko`` is the
-    Korean line for the learner, added to the body's ``error`` (a default by status when not given)."""
+    Korean line for the learner, added to the body's ``error`` (a default by status when not given).
+    ``english_in_body=False`` leaves the English out of the body (the client shows X-Error-Message and the
+    body one after the other): for the hub's own 400s, whose body has no Hub text to keep."""
 
     def __init__(self, status: int, message: str, code: str | None = None, headers: dict | None = None,
-                 body_message: str | None = None, extra: dict | None = None, ko: str | None = None):
+                 body_message: str | None = None, extra: dict | None = None, ko: str | None = None,
+                 english_in_body: bool = True):
         super().__init__(message)
         self.extra = extra or {}
         self.status = status
@@ -36,11 +39,12 @@ class HubHTTPError(Exception):
         self.headers = headers or {}
         self.body_message = body_message
         self.ko = ko or _KO_BY_STATUS.get(status, _KO_FALLBACK)
+        self.english_in_body = english_in_body
 
 
 def _bad_request(ko: str, message: str = "Bad request") -> HubHTTPError:
     """400 for malformed input: the Korean reason in the body, a short English one in X-Error-Message."""
-    return HubHTTPError(400, message, ko=ko)
+    return HubHTTPError(400, message, ko=ko, english_in_body=False)
 
 
 def _revision_not_found(revision: str) -> HubHTTPError:
@@ -71,5 +75,5 @@ def _error_response(err: HubHTTPError):
         headers["X-Error-Code"] = err.code
     headers.update(err.headers)
     english = err.message if not err.body_message else f"{err.message}: {err.body_message}"
-    body = {"error": f"{english}\n{err.ko}", **err.extra}
+    body = {"error": f"{english}\n{err.ko}" if err.english_in_body else err.ko, **err.extra}
     return _json(body, status=err.status, headers=headers)
