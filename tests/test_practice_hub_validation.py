@@ -113,6 +113,13 @@ def test_branch_and_tag_names_git_refuses(hub, ref):
     _refused(httpx.post(url, json={}, headers=auth))
 
 
+@pytest.mark.parametrize("repo_id", ["no-slash", "a/b/c", "bad--ns/x", "student/x.git", "student/-x"])
+def test_seeding_a_repo_the_hub_would_refuse_says_so_in_korean(hub, repo_id):
+    with pytest.raises(HflabError) as info:
+        hub.add_repo(repo_id, files={"a.txt": "a"})
+    assert HANGUL.search(str(info.value)) and "소유자/이름" in info.value.fix
+
+
 def test_valid_names_still_work_with_the_real_client(api, hub, tmp_path):
     repo = "student/Valid_name.v2-ok"
     api.create_repo(repo, private=False)

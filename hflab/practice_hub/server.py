@@ -22,6 +22,7 @@ from .app import create_app
 from .common import DEFAULT_USER, REPO_TYPES, _mask, _now_iso, default_root
 from .state import HubState, _Fault
 from .store import HubStore
+from .validate import _name_problem
 
 logger = logging.getLogger("hflab.practice_hub")
 
@@ -154,6 +155,13 @@ class PracticeHub:
         """
         if repo_type not in REPO_TYPES:
             raise ValueError(f"repo_type must be one of {REPO_TYPES}")
+        ns, slash, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
+        problem = (_name_problem(ns, "네임스페이스") or _name_problem(name) if slash
+                   else "저장소 id 는 '소유자/이름' 모양이어야 합니다")
+        if problem:
+            from ..errors import HflabError
+
+            raise HflabError(f"{problem}.", fix="add_repo('student/my-model') 처럼 Hub 가 받는 '소유자/이름' 을 주세요.")
         if self.store.load_repo(repo_type, repo_id) is None:
             self.store.create_repo(repo_type, repo_id, private=private, gated=gated,
                                    sdk=sdk or ("gradio" if repo_type == "space" else None),
