@@ -86,8 +86,9 @@ def test_the_cli_refuses_keys_on_the_command_line_and_readable_key_files(tmp_pat
     assert "--api-key " not in runner.invoke(app, ["serve", "--help"]).output  # the old option is hidden
 
 
-def _wait_for_url(proc, deadline: float) -> str:
-    lines = []
+def _wait_for_url(proc, deadline: float) -> tuple[str, str]:
+    """The server's URL and its whole banner (read up to its last line, "멈추려면 Ctrl+C")."""
+    lines, url = [], None
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
@@ -97,7 +98,9 @@ def _wait_for_url(proc, deadline: float) -> str:
         lines.append(line)
         m = re.search(r"로컬 엔드포인트: (http://127\.0\.0\.1:\d+)", line)
         if m:
-            return m.group(1)
+            url = m.group(1)
+        if url and "Ctrl+C" in line:
+            return url, "".join(lines)
     raise AssertionError("hflab serve did not start: " + "".join(lines)[-2000:])
 
 
@@ -111,7 +114,7 @@ def test_a_keyed_hflab_serve_process_shows_no_key_in_its_command_line(tmp_path, 
            "--port", "0", "--api-key-file", str(path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
-        url = _wait_for_url(proc, time.monotonic() + 150)
+        url, banner = _wait_for_url(proc, time.monotonic() + 150)
         with open(f"/proc/{proc.pid}/cmdline", "rb") as f:  # what `ps -ef` shows every user of the machine
             cmdline = f.read().decode("utf-8", "replace")
         assert "serve" in cmdline and str(path) in cmdline
@@ -134,5 +137,6 @@ def test_a_keyed_hflab_serve_process_shows_no_key_in_its_command_line(tmp_path, 
             out, _ = proc.communicate()
     assert proc.returncode == 0 and "멈췄습니다" in out, out[-1000:]
     assert file_key not in out and env_key not in out  # the server never prints a key
-    assert canary not in out  # nor the Hub token it refused
-    assert "접속 키가 필요합니다" in out and "api_key=KEY" in out  # the banner says so, and how to pass one
+    assert canary not in banner + out  # nor the Hub token it refused
+    assert "접속 키가 필요합니다" in banner and "api_key=KEY" in banner  # the banner says so, and how to pass one
+    assert file_key not in banner and env_key not in banner
