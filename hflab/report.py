@@ -1,12 +1,18 @@
-"""Small display helpers for lessons: the headline figure a lesson measured.
+"""Small display helpers for lessons: the headline figure a lesson measured, and the values it records.
 
-Used in: every lesson that has a headline figure (read back by `make course`).
+A lesson shows what it measured and never asserts a bar on it (a T4 or a busy CPU must not stop
+"모두 실행"): :func:`record` keeps the value in the executed notebook, and the tests hold the bars
+(tests/measured_bars.py reads them with :func:`recorded_values`).
+
+Used in: every lesson that has a headline figure (read back by `make course`); `record` in 02, 03,
+04, 05, 08.
 """
 from __future__ import annotations
 
 import json
 
 HEADLINE_MIME = "application/vnd.hflab.headline+json"
+RECORD_MIME = "application/vnd.hflab.record+json"
 
 
 def headline(text: str, **values) -> None:
@@ -34,4 +40,44 @@ def headline_from_notebook(nb) -> dict | None:
                 found = data[HEADLINE_MIME]
                 if isinstance(found, str):
                     found = json.loads(found)
+    return found
+
+
+def _plain(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def record(**values) -> None:
+    """Keep measured values in the executed notebook for the tests (and show them in one short line).
+
+    The lesson prints what the values mean; the bars they must meet on the course's offline run live
+    in tests/measured_bars.py. Values must be JSON-serialisable (numbers, strings, booleans).
+    """
+    payload = {k: (v.item() if hasattr(v, "item") and not isinstance(v, (bool, int, float)) else v)  # numpy, torch
+               for k, v in values.items()}
+    json.dumps(payload)  # fail here, in the lesson, not later in the test that reads it
+    text = "📏 기록: " + ", ".join(f"{k}={_plain(v)}" for k, v in payload.items())
+    try:
+        from IPython.display import display
+
+        display({RECORD_MIME: payload, "text/plain": text}, raw=True)
+    except ImportError:  # plain python
+        print(text)
+
+
+def recorded_values(nb) -> dict:
+    """Every value an executed notebook recorded: its :func:`record` calls and its headline's values.
+
+    A later record of the same name wins (a lesson that measures twice keeps the last).
+    """
+    found: dict = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            for mime in (RECORD_MIME, HEADLINE_MIME):
+                if mime in data:
+                    payload = data[mime]
+                    if isinstance(payload, str):
+                        payload = json.loads(payload)
+                    found.update(payload["values"] if mime == HEADLINE_MIME else payload)
     return found

@@ -76,7 +76,7 @@ def test_show_facts_are_asserted_in_the_notebook(source):
     assert "load_from_cache_file=False" in source
     assert "assert rewritten" in source
     assert "streaming=True" in source and ".take(3)" in source
-    assert "assert peak_growth < big_mb" in source and "memory_info().rss" in source
+    assert "assert peak_growth" not in source and "memory_info().rss" in source  # the bar: test_executed_headline_measured_facts
     assert "headline(" in source
 
 

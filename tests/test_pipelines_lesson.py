@@ -85,7 +85,7 @@ def test_show_facts_are_asserted_in_the_notebook(source):
     assert 'right = [e in r["label"].lower() for e, r in zip(expected, results)]' in source
     assert 'assert all(ok for ok, lang in zip(right, ["ko", "ko", "en", "en"]) if lang == "en")' in source
     assert "accuracy = (scored[\"pred\"] == scored[\"label\"]).groupby(scored[\"lang\"]).mean()" in source
-    assert "assert partner > other" in source
+    assert "hflab.report.record(similarity_min_margin=" in source  # the ordering's bar: tests/measured_bars.py
     assert 'assert reply["role"] == "assistant" and reply["content"].strip()' in source
     # default model read from transformers without downloading, and pinned revision
     assert "get_default_model_and_revision" in source and "revision=EMBEDDING_REVISION" in source

@@ -52,7 +52,7 @@ def test_default_parameters_compare_korean_multilingual_and_english_hub_tokenize
 
 
 def test_show_facts_are_asserted_in_the_notebook(source):
-    assert "assert total_train_s < 30" in source                      # training measured and asserted
+    assert "record(tokenizer_train_s=total_train_s)" in source       # training measured; its bar: tests/measured_bars.py
     assert "AutoTokenizer.from_pretrained(save_root / name)" in source  # reloaded with AutoTokenizer
     assert 'rt.loc["ko-bpe / ko", "정확히 복원"] == len(test_ko)' in source  # round trip asserted
     assert "assert bpe_ko < en_wp_ko" in source and "headline(" in source
