@@ -99,7 +99,8 @@ def bf16_hardware(capability: tuple[int, int] | None) -> bool:
 def gpu() -> Gpu:
     """The first CUDA GPU, its free memory and whether it has bf16 hardware (a T4 has none).
 
-    Used in: every lesson (``summary``), 00_setup, 04_autoclass, 05_generation_chat, ``hflab doctor``.
+    Used in: every lesson (``summary``), 00_setup, 04_autoclass, 05_generation_chat, 09_peft (QLoRA compute
+    dtype), ``hflab doctor``.
     """
     try:
         import torch
