@@ -15,27 +15,17 @@ import httpx
 import pytest
 
 huggingface_hub = pytest.importorskip("huggingface_hub")
-from huggingface_hub import HfApi, constants, hf_hub_download  # noqa: E402
+from huggingface_hub import hf_hub_download  # noqa: E402
 from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
 
 from hflab.errors import HflabError  # noqa: E402
-from hflab.practice_hub import PracticeHub, serve_forever  # noqa: E402
+from hflab.practice_hub import serve_forever  # noqa: E402
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    h = PracticeHub(tmp_path_factory.mktemp("practice_hub_names")).start()
-    yield h
-    h.stop()
-
-
-@pytest.fixture
-def api(hub, monkeypatch):
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    with hub.activated():
-        yield HfApi(endpoint=hub.endpoint, token=hub.token)
+# the practice hub tests' fixtures: a started hub (this module's own), offline + activated, its HfApi
+from test_practice_hub import active, api, hub, offline  # noqa: E402, F401
 
 
 def _refused(response: httpx.Response) -> str:
