@@ -35,6 +35,9 @@ __all__ = [
     "whoami",
     "check_repo_access",
     "translate_error",
+    "explain",
+    "write_access",
+    "WriteAccess",
     "HubAuthError",
     "NoTokenError",
     "EmptyTokenError",
@@ -644,3 +647,68 @@ def check_repo_access(
     if err is not None:
         raise err
     return result
+
+
+# --------------------------------------------------------------------------------------------------
+# around the library's own calls: Korean explanations, write permission read from whoami()
+# --------------------------------------------------------------------------------------------------
+def explain(exc: BaseException, *, repo_id: str | None = None, repo_type: str | None = "model",
+            endpoint: str | None = None) -> str:
+    """The Korean explanation (what happened, what to do) of an exception a ``huggingface_hub`` call raised.
+
+    The lesson keeps the library's call and catches the library's own exception (``GatedRepoError``,
+    ``RepositoryNotFoundError``, ``HfHubHTTPError`` ...); this adds the Korean text to print beside its type.
+    Token-like text is masked. Used in: 01_hub_token.
+    """
+    return str(translate_error(exc, repo_id=repo_id, repo_type=repo_type, endpoint=endpoint))
+
+
+@dataclass(frozen=True)
+class WriteAccess:
+    """What a token may do to one repo, read from ``HfApi().whoami()``: ``allowed`` and the Korean reason."""
+
+    repo_id: str
+    role: str | None
+    allowed: bool
+    reason: str
+
+
+def write_access(me: dict, repo_id: str) -> WriteAccess:
+    """Can the token that ``me`` (the dict ``HfApi().whoami()`` returned) describes write to ``repo_id``?
+
+    ``read`` tokens never write; ``write`` (and ``admin``) tokens write in the account's own namespace and
+    its organisations'; a ``fineGrained`` token writes only where one of its scopes (the user, the
+    organisation or that very repo) holds ``repo.write``. The reason is Korean and names the fix.
+    Used in: 01_hub_token.
+    """
+    if not isinstance(me, dict):
+        raise HflabError("write_access 에는 HfApi().whoami() 가 돌려준 dict 를 주세요.",
+                         fix="me = HfApi().whoami(); hflab.auth.write_access(me, '사용자이름/저장소')")
+    access = (me.get("auth") or {}).get("accessToken") or {}
+    role = access.get("role")
+    namespace = repo_id.split("/")[0] if "/" in repo_id else me.get("name", "")
+    own = {me.get("name")} | {o.get("name") for o in me.get("orgs") or [] if isinstance(o, dict)}
+    if role == "read":
+        return WriteAccess(repo_id, role, False,
+                           "이 토큰은 read 토큰이라 저장소를 만들거나 올릴 수 없습니다 (읽기 전용)."
+                           f"\n  → 해결: {TOKENS_URL} 에서 write 토큰(또는 {namespace} 에 repo.write 권한이 있는 "
+                           "fine-grained 토큰)을 만들어 Colab 보안 비밀 HF_TOKEN 을 바꾸세요.")
+    if role in ("write", "admin"):
+        if namespace in own:
+            return WriteAccess(repo_id, role, True, f"{role} 토큰: '{namespace}' 에 쓸 수 있습니다.")
+        return WriteAccess(repo_id, role, False,
+                           f"'{namespace}' 는 이 계정({me.get('name')})이나 소속 조직의 네임스페이스가 아닙니다."
+                           f"\n  → 해결: 저장소 이름을 '{me.get('name')}/...' 로 바꾸세요.")
+    if role == "fineGrained":
+        scoped = (access.get("fineGrained") or {}).get("scoped") or []
+        for scope in scoped:
+            entity = scope.get("entity") or {}
+            if entity.get("name") in (namespace, repo_id) and "repo.write" in (scope.get("permissions") or []):
+                return WriteAccess(repo_id, role, True,
+                                   f"fine-grained 토큰: '{entity.get('name')}' 에 repo.write 권한이 있습니다.")
+        return WriteAccess(repo_id, role, False,
+                           f"이 fine-grained 토큰에는 '{repo_id}' 에 쓰는 권한(repo.write)이 없습니다."
+                           f"\n  → 해결: {TOKENS_URL} 에서 토큰 설정을 열어 '{namespace}' 의 저장소 쓰기(repo.write)를 "
+                           "켜거나, write 토큰을 쓰세요.")
+    return WriteAccess(repo_id, role, False,
+                       f"토큰의 권한(role={role!r})을 알 수 없습니다.\n  → 해결: {TOKENS_URL} 에서 토큰 종류를 확인하세요.")

@@ -242,6 +242,54 @@ def test_read_token_writing_is_permission_denied(active):
     assert isinstance(err, auth.PermissionDeniedError) and "write" in str(err)
 
 
+def _me(role, name="student", orgs=(), scoped=None):
+    access = {"displayName": "t", "role": role}
+    if scoped is not None:
+        access["fineGrained"] = {"global": [], "scoped": scoped}
+    return {"name": name, "orgs": [{"name": o} for o in orgs], "auth": {"type": "access_token", "accessToken": access}}
+
+
+@pytest.mark.parametrize("me, repo_id, allowed, words", [
+    (_me("read"), "student/x", False, ["read 토큰", "write 토큰"]),
+    (_me("write"), "student/x", True, ["write"]),
+    (_me("write", orgs=["lab"]), "lab/x", True, ["lab"]),
+    (_me("write"), "someone/x", False, ["네임스페이스", "student/..."]),
+    (_me("fineGrained", scoped=[{"entity": {"type": "user", "name": "student"}, "permissions": ["repo.content.read"]}]),
+     "student/x", False, ["fine-grained", "repo.write"]),
+    (_me("fineGrained", scoped=[{"entity": {"type": "user", "name": "student"},
+                                 "permissions": ["repo.content.read", "repo.write"]}]), "student/x", True, ["repo.write"]),
+    (_me("fineGrained", scoped=[{"entity": {"type": "model", "name": "student/x"}, "permissions": ["repo.write"]}]),
+     "student/x", True, ["student/x"]),
+    (_me("fineGrained", scoped=[{"entity": {"type": "model", "name": "student/x"}, "permissions": ["repo.write"]}]),
+     "student/y", False, ["repo.write"]),
+])
+def test_write_access_reads_the_role_and_fine_grained_scopes(me, repo_id, allowed, words):
+    access = auth.write_access(me, repo_id)
+    assert access.allowed is allowed and all(w in access.reason for w in words), access.reason
+
+
+def test_write_access_from_the_real_whoami_of_each_practice_token(active):
+    fine = active.add_token(role="fineGrained", permissions={"student": ["repo.content.read"]})
+    for token, allowed in ((active.token, True), (active.read_token, False), (fine, False)):
+        me = HfApi(endpoint=active.endpoint, token=token).whoami()
+        assert auth.write_access(me, "student/anything").allowed is allowed
+    with pytest.raises(HflabError):
+        auth.write_access("student", "student/x")
+
+
+def test_explain_keeps_the_library_exception_and_adds_korean(active):
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    api = HfApi(endpoint=active.endpoint, token=active.token)
+    with pytest.raises(GatedRepoError) as gated:
+        api.auth_check("gated-org/llama-like")
+    assert "승인" in auth.explain(gated.value, repo_id="gated-org/llama-like")
+    with pytest.raises(RepositoryNotFoundError) as missing:
+        api.auth_check("student/no-such-model")
+    text = auth.explain(missing.value, repo_id="student/no-such-model")
+    assert "찾을 수 없습니다" in text and "해결" in text and CANARY not in text
+
+
 # --------------------------------------------------------------------------------------------------
 # the canary never leaks: messages, reprs, chains, tracebacks, logs, stdout/stderr
 # --------------------------------------------------------------------------------------------------

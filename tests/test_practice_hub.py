@@ -195,6 +195,41 @@ def test_gated_repo_answers_403_until_granted(active, tmp_path):
                                 cache_dir=tmp_path)).read() == "{}"
 
 
+def test_auth_check_answers_like_the_hub(api, active):
+    """HfApi.auth_check: nothing when readable, the library's GatedRepoError / RepositoryNotFoundError otherwise."""
+    active.add_repo("gated-org/checked", files={"config.json": "{}"}, gated="manual")
+    with pytest.raises(GatedRepoError):
+        api.auth_check("gated-org/checked")
+    with pytest.raises(RepositoryNotFoundError):
+        api.auth_check("student/no-such-thing")
+    api.create_repo("student/checked-mine", private=True, exist_ok=True)
+    assert api.auth_check("student/checked-mine") is None and api.auth_check("student/checked-mine", write=True) is None
+    with pytest.raises(HfHubHTTPError) as info:
+        HfApi(endpoint=active.endpoint, token=active.read_token).auth_check("student/checked-mine", write=True)
+    assert info.value.response.status_code == 403
+
+
+def test_fine_grained_tokens_do_what_their_permissions_say(api, active):
+    read_only = active.add_token(role="fineGrained", permissions={"student": ["repo.content.read"]}, name="fg-read")
+    writer = active.add_token(role="fineGrained", permissions={"student": ["repo.content.read", "repo.write"]})
+    nothing = active.add_token(role="fineGrained", permissions={"someone-else": ["repo.write"]})
+    me = HfApi(endpoint=active.endpoint, token=read_only).whoami()
+    access = me["auth"]["accessToken"]
+    assert access["role"] == "fineGrained" and access["displayName"] == "fg-read"
+    assert access["fineGrained"]["scoped"] == [{"entity": {"type": "user", "name": "student"},
+                                                "permissions": ["repo.content.read"]}]
+    api.create_repo("student/fg-private", private=True, exist_ok=True)
+    assert HfApi(endpoint=active.endpoint, token=read_only).model_info("student/fg-private").private
+    with pytest.raises(HfHubHTTPError) as info:
+        HfApi(endpoint=active.endpoint, token=read_only).create_repo("student/fg-made")
+    assert info.value.response.status_code == 403 and "repo.write" in str(info.value)
+    HfApi(endpoint=active.endpoint, token=writer).create_repo("student/fg-made")
+    with pytest.raises(RepositoryNotFoundError):  # no repo.content.read on the namespace: private repos are hidden
+        HfApi(endpoint=active.endpoint, token=nothing).model_info("student/fg-private")
+    with pytest.raises(ValueError):
+        active.add_token(role="fineGrained")
+
+
 def test_missing_repo_has_the_repository_not_found_shape(api, active):
     with pytest.raises(RepositoryNotFoundError) as info:
         api.model_info("student/does-not-exist")

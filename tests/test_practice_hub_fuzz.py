@@ -33,6 +33,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, object]] = {
     ("repo-list", "GET"): ("/api/models?author=student&search=fuzz", None),
     ("repo-info", "GET"): (REPO + "?blobs=true&expand[]=siblings", None),
     ("repo-info-revision", "GET"): (REPO + "/revision/main", None),
+    ("auth-check", "GET"): (REPO + "/auth-check/write", None),
     ("tree", "GET"): (REPO + "/tree/main/dir?recursive=true&expand=true", None),
     ("paths-info", "POST"): (REPO + "/paths-info/main", {"paths": ["a.txt", "dir"], "expand": True}),
     ("refs", "GET"): (REPO + "/refs", None),

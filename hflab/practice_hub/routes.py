@@ -41,6 +41,7 @@ ROUTES: tuple[Route, ...] = (
     Route("repo-list", ("GET",), ("api", "TYPES"), repos.repo_list),
     Route("repo-info", ("GET",), _REPO, repos.repo_info),
     Route("repo-info-revision", ("GET",), (*_REPO, "revision", "**"), repos.repo_info),
+    Route("auth-check", ("GET",), (*_REPO, "auth-check", "**?"), repos.auth_check),
     Route("tree", ("GET",), (*_REPO, "tree", "*", "**?"), files.tree),
     Route("paths-info", ("POST",), (*_REPO, "paths-info", "**"), files.paths_info),
     Route("refs", ("GET",), (*_REPO, "refs", "**?"), refs.refs),

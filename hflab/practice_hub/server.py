@@ -113,15 +113,28 @@ class PracticeHub:
         """Read-only token of the practice user."""
         return self._named_token("practice-read")
 
-    def add_token(self, user: str = DEFAULT_USER, role: str = "write", name: str | None = None) -> str:
-        """Create a new token for ``user`` (role ``read`` or ``write``) and return it."""
-        if role not in ("read", "write"):
-            raise ValueError("role must be 'read' or 'write'")
+    def add_token(self, user: str = DEFAULT_USER, role: str = "write", name: str | None = None, *,
+                  permissions: dict[str, list[str]] | None = None) -> str:
+        """Create a new token for ``user`` and return it.
+
+        ``role`` is ``read``, ``write`` or ``fineGrained``, as the Hub's whoami reports it. A fine-grained token
+        gets ``permissions``: entity (a user or a repo id) -> its permissions, e.g.
+        ``{"student": ["repo.content.read"]}`` reads the user's repos but cannot write them
+        (``"repo.write"`` would). Used in: 01_hub_token (a fine-grained token without write access).
+        """
+        if role not in ("read", "write", "fineGrained"):
+            raise ValueError("role must be 'read', 'write' or 'fineGrained'")
+        if (role == "fineGrained") != (permissions is not None):
+            raise ValueError("permissions go with role='fineGrained' (and only with it)")
         tok = _new_token()
         with self.store.lock:
             tokens = self.store.load_tokens()
             tokens[tok] = {"user": user, "role": role, "name": name or f"{role}-{len(tokens)}",
                            "created": _now_iso()}
+            if permissions is not None:
+                tokens[tok]["scoped"] = [
+                    {"entity": {"type": "model" if "/" in entity else "user", "name": entity},
+                     "permissions": list(perms)} for entity, perms in permissions.items()]
             self.store.save_tokens(tokens)
         return tok
 

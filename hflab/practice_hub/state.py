@@ -55,11 +55,25 @@ class HubState:
                                ko="이 토큰은 폐기(revoke)되었습니다. 새 토큰(hub.add_token())을 쓰세요.")
         return record
 
-    def require_write(self, user: dict | None, namespace: str, what: str) -> None:
+    @staticmethod
+    def scoped(user: dict, namespace: str, repo_id: str | None, permission: str) -> bool:
+        """A fine-grained token holds ``permission`` on the namespace or on the repo itself."""
+        return any(s["entity"]["name"] in (namespace, repo_id) and permission in s["permissions"]
+                   for s in user.get("scoped", []))
+
+    def require_write(self, user: dict | None, namespace: str, what: str, repo_id: str | None = None) -> None:
         if user is None:
             raise HubHTTPError(401, "You must be authenticated (use a write token) to " + what,
                                ko="토큰 없이 쓰려고 했습니다. 쓰기 토큰(hub.token)을 쓰세요.")
-        if user.get("role") not in ("write", "admin"):
+        if user.get("role") == "fineGrained":
+            if not self.scoped(user, namespace, repo_id, "repo.write"):
+                raise HubHTTPError(
+                    403, f"You don't have the rights to {what}: this fine-grained token has no repo.write permission "
+                    f"on \"{repo_id or namespace}\"",
+                    ko=f"이 fine-grained 토큰에는 {str(repo_id or namespace)[:100]!r} 에 쓰는 권한(repo.write)이 없습니다. "
+                       "토큰 설정에서 repo.write 를 켜거나 쓰기 토큰(hub.token)을 쓰세요.",
+                )
+        elif user.get("role") not in ("write", "admin"):
             raise HubHTTPError(
                 403, f"You don't have the rights to {what}: this is a read-only token. Use a write token.",
                 ko="읽기(read) 토큰으로는 쓸 수 없습니다. 쓰기 토큰(hub.token)을 쓰세요.",
@@ -71,7 +85,12 @@ class HubState:
             )
 
     def can_read(self, meta: dict, user: dict | None) -> bool:
-        return not meta["private"] or (user is not None and user["user"] == meta["id"].split("/")[0])
+        owner = meta["id"].split("/")[0]
+        if not meta["private"]:
+            return True
+        if user is None or user["user"] != owner:
+            return False
+        return user.get("role") != "fineGrained" or self.scoped(user, owner, meta["id"], "repo.content.read")
 
     def get_repo(self, repo_type: str, repo_id: str, user: dict | None) -> dict:
         meta = self.store.load_repo(repo_type, repo_id)

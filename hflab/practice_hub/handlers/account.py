@@ -27,7 +27,10 @@ def whoami(call: Call):
         "orgs": [],
         "auth": {"type": "access_token",
                  "accessToken": {"displayName": user.get("name", "practice"), "role": user.get("role", "read"),
-                                 "createdAt": user.get("created", _now_iso())}},
+                                 "createdAt": user.get("created", _now_iso()),
+                                 **({"fineGrained": {"global": [], "scoped": user.get("scoped", []),
+                                                     "canReadGatedRepos": False}}
+                                    if user.get("role") == "fineGrained" else {})}},
     })
 
 

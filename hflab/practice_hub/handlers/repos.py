@@ -82,6 +82,18 @@ def repo_info(call: Call, repo_type: str, ns: str, name: str, revision: str = "m
     return _json(views.repo_info(call.hub.store, meta, call.hub.resolve(meta, revision), call.base, call.params))
 
 
+def auth_check(call: Call, repo_type: str, ns: str, name: str, rest: str = ""):
+    """``HfApi.auth_check``: 200 when this token may read the repo (``/write``: and write it); the Hub's
+    RepoNotFound / GatedRepo / 403 answers otherwise."""
+    if rest not in ("", "write"):
+        raise HubHTTPError(404, "Not Found", ko="auth-check 뒤에는 아무것도 없거나 /write 만 옵니다.")
+    meta = call.repo(repo_type, ns, name)
+    call.hub.check_gated(meta, call.user, call.base)
+    if rest == "write":
+        call.hub.require_write(call.user, ns, f"write to this {repo_type}", repo_id=meta["id"])
+    return _json({"ok": True})
+
+
 def settings(call: Call, repo_type: str, ns: str, name: str, _rest: str):
     call.repo(repo_type, ns, name)
     call.hub.require_write(call.user, ns, f"change the settings of this {repo_type}")
