@@ -37,6 +37,7 @@ __all__ = [
     "translate_error",
     "explain",
     "write_access",
+    "token_source",
     "WriteAccess",
     "HubAuthError",
     "NoTokenError",
@@ -712,3 +713,24 @@ def write_access(me: dict, repo_id: str) -> WriteAccess:
                            "켜거나, write 토큰을 쓰세요.")
     return WriteAccess(repo_id, role, False,
                        f"토큰의 권한(role={role!r})을 알 수 없습니다.\n  → 해결: {TOKENS_URL} 에서 토큰 종류를 확인하세요.")
+
+
+def token_source() -> ResolvedToken | None:
+    """Where ``huggingface_hub.get_token()`` (what every library call without ``token=`` uses) found its token.
+
+    The library's order: the ``HF_TOKEN`` environment variable, then the token file that ``login()`` /
+    ``hf auth login`` wrote, then the Colab secret. Returns the token with that source (shown masked),
+    or None when the library has no token. Used in: 01_hub_token.
+    """
+    from huggingface_hub import get_token
+
+    token = get_token()
+    if token is None:
+        return None
+    notes: list[str] = []
+    env = (os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN") or "").strip()
+    cached = (_from_cache(notes) or "").strip()
+    source = "env" if env == token else "token_cache" if cached == token else "colab_secret"
+    if source != "token_cache" and cached and cached != token:
+        notes.append("토큰 캐시 파일에 다른 토큰도 있습니다: 라이브러리는 지금 이 출처의 토큰을 씁니다.")
+    return ResolvedToken(token, source, tuple(notes))

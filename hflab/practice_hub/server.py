@@ -89,6 +89,13 @@ class PracticeHub:
                 known[_new_token()] = {"user": DEFAULT_USER, "role": "read", "name": "practice-read",
                                        "created": _now_iso()}
                 changed = True
+            if not any(r.get("name") == "practice-fine-grained" and r.get("user") == DEFAULT_USER
+                       for r in known.values()):  # reads the user's repos, may not write them
+                known[_new_token()] = {"user": DEFAULT_USER, "role": "fineGrained", "name": "practice-fine-grained",
+                                       "created": _now_iso(),
+                                       "scoped": [{"entity": {"type": "user", "name": DEFAULT_USER},
+                                                   "permissions": ["repo.content.read"]}]}
+                changed = True
             for tok, rec in (tokens or {}).items():
                 known[tok] = {"user": DEFAULT_USER, "role": "write", "name": "configured", "created": _now_iso(),
                               **rec}
@@ -112,6 +119,21 @@ class PracticeHub:
     def read_token(self) -> str:
         """Read-only token of the practice user."""
         return self._named_token("practice-read")
+
+    @property
+    def fine_grained_token(self) -> str:
+        """A fine-grained token of the practice user that reads its repos (repo.content.read) but may not write."""
+        return self._named_token("practice-fine-grained")
+
+    def token_for(self, kind: str | bool) -> str:
+        """The practice token of a kind: ``"write"`` (or True), ``"read"`` or ``"fine-grained"``."""
+        names = {True: "practice-write", "write": "practice-write", "read": "practice-read",
+                 "fine-grained": "practice-fine-grained"}
+        if kind not in names:
+            from ..errors import HflabError
+
+            raise HflabError(f"연습 허브 토큰 종류 {kind!r} 는 없습니다.", fix='"write", "read", "fine-grained" 중 하나를 주세요.')
+        return self._named_token(names[kind])
 
     def add_token(self, user: str = DEFAULT_USER, role: str = "write", name: str | None = None, *,
                   permissions: dict[str, list[str]] | None = None) -> str:
@@ -290,7 +312,8 @@ class PracticeHub:
                                 log_level="warning", lifespan="off", timeout_keep_alive=30)
         return uvicorn.Server(config)
 
-    def start(self, *, activate: bool = False, export_token: bool = False, timeout: float = 20.0) -> "PracticeHub":
+    def start(self, *, activate: bool = False, export_token: bool | str = False,
+              timeout: float = 20.0) -> "PracticeHub":
         """Start serving in a background thread; returns ``self`` (``.endpoint`` is then known)."""
         if self.running:
             return self
@@ -334,9 +357,12 @@ class PracticeHub:
                 f"root={str(self.root)!r}, {state})")
 
     # ---------------------------------------------------------------- activation
-    def activate(self, *, export_token: bool = False) -> "PracticeHub":
+    def activate(self, *, export_token: bool | str = False) -> "PracticeHub":
         """Point huggingface_hub / transformers / datasets (already imported or not) at this hub and lift
-        ``HF_HUB_OFFLINE`` for loopback hosts only. See the module docstring. Undo with :meth:`deactivate`."""
+        ``HF_HUB_OFFLINE`` for loopback hosts only. See the module docstring. Undo with :meth:`deactivate`.
+
+        ``export_token``: True (or ``"write"``), ``"read"`` or ``"fine-grained"`` sets ``HF_TOKEN`` to that
+        practice token, as a Colab secret would (lesson 01 tries each)."""
         global _ACTIVE
         if not self.running:
             self.start()
@@ -378,7 +404,7 @@ class PracticeHub:
             os.environ["HF_DATASETS_OFFLINE"] = "0"
         os.environ["HF_HUB_DISABLE_XET"] = "1"
         if export_token:
-            os.environ["HF_TOKEN"] = self.token
+            os.environ["HF_TOKEN"] = self.token_for(export_token)
         _set_datasets_config(self.endpoint, offline=False)
         for api in _import_time_apis():  # library-wide HfApi objects keep the endpoint of the moment they were built
             api.endpoint = self.endpoint
@@ -436,7 +462,7 @@ class PracticeHub:
         _ACTIVE = None
 
     @contextlib.contextmanager
-    def activated(self, *, export_token: bool = False) -> Iterator["PracticeHub"]:
+    def activated(self, *, export_token: bool | str = False) -> Iterator["PracticeHub"]:
         """``with hub.activated(): ...`` = :meth:`activate` then :meth:`deactivate`."""
         self.activate(export_token=export_token)
         try:
