@@ -67,7 +67,8 @@ def test_no_token_in_cells_no_login_and_writes_go_private_to_my_namespace(nb, co
                 raise AssertionError("the lesson must not make the learner's repos public")
         if isinstance(node, ast.Subscript) and ast.unparse(node).startswith("os.environ"):
             raise AssertionError("the lesson must not read environment variables")
-    assert 'MODEL_REPO = f"{me.name}/{MODEL_REPO_NAME}"' in src and 'DATASET_REPO = f"{me.name}/{DATASET_REPO_NAME}"' in src
+    assert "MODEL_REPO = f\"{me['name']}/{MODEL_REPO_NAME}\"" in src and "DATASET_REPO = f\"{me['name']}/{DATASET_REPO_NAME}\"" in src
+    assert "me = api.whoami()" in src and "hflab.auth.write_access(me, MODEL_REPO)" in src  # the library's call (issue 22)
     assert "api.create_repo(MODEL_REPO, private=True, exist_ok=True)" in src
     assert "reviews.push_to_hub(DATASET_REPO, private=True" in src
     assert 'PracticeHub(build_dir() / "practice_hub_10", fresh=True)' in src
@@ -86,7 +87,7 @@ def test_show_facts_and_api_calls_are_in_the_notebook(nb, code):
                  "load_dataset(DATASET_REPO", "DatasetCard.load(DATASET_REPO)", "DatasetCard.from_template(",
                  "ModelCardData(", "EvalResult(", "ModelCard.from_template(", "model_card.validate()",
                  "model_card.push_to_hub(MODEL_REPO", "ModelCard.load(MODEL_REPO)", 'evaluate.load("accuracy")',
-                 "hflab.report.headline(", "hflab.auth.check_repo_access(MODEL_REPO, token=False)"):
+                 "hflab.report.headline(", "api.auth_check(MODEL_REPO, token=False)"):
         assert call in src, call
     for fact in ("assert same_logits and n_same == n_test", 'assert check["같은가"].all()',
                  'assert round_trip["행이 모두 같은가"].all()',
