@@ -59,6 +59,7 @@ def _assert_korean_without_traceback(r):
     assert "Traceback" not in out, out
     assert HANGUL.search(r.stderr) and "❌" in r.stderr, out
     assert len(out.strip().splitlines()) <= 6, out  # a message and its fix, not a wall
+    assert "예상하지 못한" not in r.stderr and "→ 해결:" in r.stderr, out  # a known case: its own message and fix
 
 
 def test_hub_on_a_port_out_of_range_says_so_in_korean():
