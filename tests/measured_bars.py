@@ -44,6 +44,14 @@ BARS: dict[str, list[tuple[str, object]]] = {
         ("a LoRA training step needs at most 0.7x the tensor memory of full fine-tuning",
          lambda v: v["memory_ratio"] <= 0.7),
     ],
+    "11_inference_api": [
+        ("the two battery sentences are closer to each other than to the delivery sentence",
+         lambda v: v["embed_similarity_margin"] > 0),
+        ("dynamic batching is at least 2x on <= 8-token inputs", lambda v: v["speedup_short"] >= 2),
+        ("batching gains more on short inputs than on whole reviews", lambda v: v["speedup_short"] > v["speedup"]),
+        ("on whole reviews, batching still costs the server less CPU per request",
+         lambda v: v["server_cpu_ms_batched"] < v["server_cpu_ms_per_request"]),
+    ],
 }
 
 
