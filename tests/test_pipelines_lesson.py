@@ -12,6 +12,7 @@ carries the measured batched/unbatched throughput ratio.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -158,7 +159,10 @@ def test_executed_headline_is_the_measured_throughput_ratio(executed):
     rates = v["items_per_s"]
     assert set(rates) == {"1", "8", "32"} and all(r > 0 for r in rates.values())
     assert v["batched_vs_unbatched"] == pytest.approx(rates["32"] / rates["1"], rel=1e-2)
-    assert f"{v['batched_vs_unbatched']:.2f}배" in head["text"]
+    # the text prints the unrounded ratio with 2 decimals, the values keep it rounded to 3: 0.7749 shows as
+    # "0.77배" and is stored as 0.775, which re-formats as "0.78"; compare the printed number within its rounding
+    shown = re.search(r"([0-9]+\.[0-9]{2})배", head["text"])
+    assert shown and abs(float(shown.group(1)) - v["batched_vs_unbatched"]) <= 0.0051, head["text"]
     assert v["n_items"] == offline_parameters(STEM).get("N_BENCH", 128)
 
 

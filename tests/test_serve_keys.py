@@ -112,7 +112,10 @@ def test_a_keyed_hflab_serve_process_shows_no_key_in_its_command_line(tmp_path, 
     env = {**os.environ, API_KEY_ENV: env_key, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "hflab.cli", "serve", "--model", EMBED, "--task", "feature-extraction",
            "--port", "0", "--api-key-file", str(path)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    # Ctrl+C reaches a server started from a terminal; a test run launched in the background (`make test &`,
+    # nohup) passes SIGINT on as ignored, and Python then never raises KeyboardInterrupt: restore the default
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         url, banner = _wait_for_url(proc, time.monotonic() + 150)
         with open(f"/proc/{proc.pid}/cmdline", "rb") as f:  # what `ps -ef` shows every user of the machine
