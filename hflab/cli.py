@@ -32,7 +32,7 @@ def explain(exc: BaseException) -> str:
 
     An :class:`HflabError` already says what to do; an ``OSError`` (a port in use, a folder that cannot
     be written) is named with its Korean fix; anything else is called unexpected and points at
-    ``--debug``. Token-like strings are masked. Used by every `hflab` command (README, lessons 01, 11).
+    ``--debug``. Token-like strings are masked. Used by every `hflab` command (README: a failing command).
     """
     from .auth import _scrub  # the package's own masking of hf_ tokens (auth.mask_token)
 
