@@ -10,6 +10,10 @@ Each bar: (what it means, check over the recorded values).
 from __future__ import annotations
 
 BARS: dict[str, list[tuple[str, object]]] = {
+    "00_setup": [
+        ("params x bytes equals the tensors' own bytes (numel x element_size)",
+         lambda v: abs(v["weights_computed_gb"] - v["weights_measured_gb"]) < 1e-9),
+    ],
     "02_pipelines": [
         ("every sentence's same-topic partner is closer than any other topic's sentence",
          lambda v: v["similarity_min_margin"] > 0),
@@ -43,6 +47,7 @@ BARS: dict[str, list[tuple[str, object]]] = {
         ("LoRA training lowers the held-out loss", lambda v: v["eval_loss_after"] < v["eval_loss_before"]),
         ("a LoRA training step needs at most 0.7x the tensor memory of full fine-tuning",
          lambda v: v["memory_ratio"] <= 0.7),
+        ("the saved adapter is under 2% of the base model file", lambda v: v["adapter_ratio"] < 0.02),
     ],
     "11_inference_api": [
         ("the two battery sentences are closer to each other than to the delivery sentence",
