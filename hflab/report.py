@@ -30,16 +30,22 @@ def headline(text: str, **values) -> None:
         print(f"📌 핵심 결과: {text}")
 
 
-def headline_from_notebook(nb) -> dict | None:
-    """The last headline payload in an executed notebook (nbformat node), or None."""
-    found = None
+def _payloads(nb, *mimes: str):
+    """(mime, payload) of every output of an executed notebook carrying one of `mimes`, in order."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if HEADLINE_MIME in data:
-                found = data[HEADLINE_MIME]
-                if isinstance(found, str):
-                    found = json.loads(found)
+            for mime in mimes:
+                if mime in data:
+                    payload = data[mime]
+                    yield mime, json.loads(payload) if isinstance(payload, str) else payload
+
+
+def headline_from_notebook(nb) -> dict | None:
+    """The last headline payload in an executed notebook (nbformat node), or None."""
+    found = None
+    for _, found in _payloads(nb, HEADLINE_MIME):
+        pass
     return found
 
 
@@ -71,13 +77,6 @@ def recorded_values(nb) -> dict:
     A later record of the same name wins (a lesson that measures twice keeps the last).
     """
     found: dict = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            for mime in (RECORD_MIME, HEADLINE_MIME):
-                if mime in data:
-                    payload = data[mime]
-                    if isinstance(payload, str):
-                        payload = json.loads(payload)
-                    found.update(payload["values"] if mime == HEADLINE_MIME else payload)
+    for mime, payload in _payloads(nb, RECORD_MIME, HEADLINE_MIME):
+        found.update(payload["values"] if mime == HEADLINE_MIME else payload)
     return found
