@@ -28,6 +28,14 @@ logger = logging.getLogger("hflab.practice_hub")
 
 _ACTIVE: "PracticeHub | None" = None
 
+#: the practice user's own tokens, created once per root: kind -> token record (as whoami reports them)
+_PRACTICE_TOKENS: dict[str, dict] = {
+    "write": {"role": "write", "name": "practice-write"},
+    "read": {"role": "read", "name": "practice-read"},
+    "fine-grained": {"role": "fineGrained", "name": "practice-fine-grained",
+                     "scoped": [{"entity": {"type": "user", "name": DEFAULT_USER}, "permissions": ["repo.content.read"]}]},
+}
+
 
 class PracticeHub:
     """A practice Hub on 127.0.0.1, state on disk under ``root``.
@@ -77,25 +85,14 @@ class PracticeHub:
         self._saved: dict | None = None
 
     def _init_tokens(self, tokens: dict[str, dict] | None) -> None:
-        """Create the practice write/read tokens once per root and add ``tokens``."""
+        """Create the practice user's tokens (:data:`_PRACTICE_TOKENS`) once per root and add ``tokens``."""
         with self.store.lock:
             known = self.store.load_tokens()
             changed = False
-            if not any(r.get("name") == "practice-write" and r.get("user") == DEFAULT_USER for r in known.values()):
-                known[_new_token()] = {"user": DEFAULT_USER, "role": "write", "name": "practice-write",
-                                       "created": _now_iso()}
-                changed = True
-            if not any(r.get("name") == "practice-read" and r.get("user") == DEFAULT_USER for r in known.values()):
-                known[_new_token()] = {"user": DEFAULT_USER, "role": "read", "name": "practice-read",
-                                       "created": _now_iso()}
-                changed = True
-            if not any(r.get("name") == "practice-fine-grained" and r.get("user") == DEFAULT_USER
-                       for r in known.values()):  # reads the user's repos, may not write them
-                known[_new_token()] = {"user": DEFAULT_USER, "role": "fineGrained", "name": "practice-fine-grained",
-                                       "created": _now_iso(),
-                                       "scoped": [{"entity": {"type": "user", "name": DEFAULT_USER},
-                                                   "permissions": ["repo.content.read"]}]}
-                changed = True
+            for record in _PRACTICE_TOKENS.values():
+                if not any(r.get("name") == record["name"] and r.get("user") == DEFAULT_USER for r in known.values()):
+                    known[_new_token()] = {"user": DEFAULT_USER, **record, "created": _now_iso()}
+                    changed = True
             for tok, rec in (tokens or {}).items():
                 known[tok] = {"user": DEFAULT_USER, "role": "write", "name": "configured", "created": _now_iso(),
                               **rec}
@@ -113,27 +110,22 @@ class PracticeHub:
     @property
     def token(self) -> str:
         """Write token of the practice user (valid only on this practice hub). Never print it."""
-        return self._named_token("practice-write")
+        return self.token_for("write")
 
     @property
     def read_token(self) -> str:
         """Read-only token of the practice user."""
-        return self._named_token("practice-read")
-
-    @property
-    def fine_grained_token(self) -> str:
-        """A fine-grained token of the practice user that reads its repos (repo.content.read) but may not write."""
-        return self._named_token("practice-fine-grained")
+        return self.token_for("read")
 
     def token_for(self, kind: str | bool) -> str:
-        """The practice token of a kind: ``"write"`` (or True), ``"read"`` or ``"fine-grained"``."""
-        names = {True: "practice-write", "write": "practice-write", "read": "practice-read",
-                 "fine-grained": "practice-fine-grained"}
-        if kind not in names:
+        """The practice token of a kind (:data:`_PRACTICE_TOKENS`): ``"write"`` (or True), ``"read"`` or
+        ``"fine-grained"`` (reads the user's repos, may not write them). Used in: 01_hub_token."""
+        kind = "write" if kind is True else kind
+        if kind not in _PRACTICE_TOKENS:
             from ..errors import HflabError
 
             raise HflabError(f"연습 허브 토큰 종류 {kind!r} 는 없습니다.", fix='"write", "read", "fine-grained" 중 하나를 주세요.')
-        return self._named_token(names[kind])
+        return self._named_token(_PRACTICE_TOKENS[kind]["name"])
 
     def add_token(self, user: str = DEFAULT_USER, role: str = "write", name: str | None = None, *,
                   permissions: dict[str, list[str]] | None = None) -> str:
