@@ -47,8 +47,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 def _hflab(*args, env=None, timeout=60):
     """The real console entry (`python -m hflab.cli` runs hflab.cli.main) in a fresh process, as a learner types it."""
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    full_env.pop("HFLAB_DEBUG", None) if "HFLAB_DEBUG" not in (env or {}) else None
+    inherited = {k: v for k, v in os.environ.items() if k != "HFLAB_DEBUG"}  # debug only where a test asks for it
+    full_env = {**inherited, "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "hflab.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=full_env)
 
