@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from ..json_guard import MAX_JSON_DEPTH, json_problem
 from .answers import _bad_request
 from .common import _CONTROL_RE, REPO_TYPES
 
@@ -71,30 +72,20 @@ def _ref_problem(ref: Any, what: str = "브랜치/태그 이름") -> str | None:
     return None
 
 
-_JSON_MAX_DEPTH = 32  # the client's deepest body (a commit line) is 3 levels deep
-
-
 def _parse_json(text: bytes | str) -> Any:
     """``json.loads`` that answers 400 (Korean) to anything that is not plain JSON: bad syntax, invalid UTF-8,
-    nesting deeper than ``_JSON_MAX_DEPTH``, or strings (keys included) that are not valid Unicode."""
+    nesting deeper than ``MAX_JSON_DEPTH`` (the client's deepest body, a commit line, nests 3 levels), or strings
+    (keys included) that are not valid Unicode."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise _bad_request("본문이 올바른 JSON(UTF-8)이 아닙니다. JSON 으로 다시 보내세요.", "Invalid JSON body") from None
-    todo = [(data, 1)]
-    while todo:
-        value, depth = todo.pop()
-        if depth > _JSON_MAX_DEPTH:
-            raise _bad_request(f"JSON 이 너무 깊게 중첩되어 있습니다 (최대 {_JSON_MAX_DEPTH}단계).", "JSON too deep")
-        if isinstance(value, str):
-            if _utf8_len(value) is None:
-                raise _bad_request("JSON 문자열에 짝이 없는 서로게이트(예: \\ud800)가 있습니다. 올바른 유니코드로 보내세요.",
-                                   "Invalid unicode in JSON")
-        elif isinstance(value, dict):
-            todo.extend((k, depth + 1) for k in value)
-            todo.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            todo.extend((v, depth + 1) for v in value)
+    problem = json_problem(data)
+    if problem == "depth":
+        raise _bad_request(f"JSON 이 너무 깊게 중첩되어 있습니다 (최대 {MAX_JSON_DEPTH}단계).", "JSON too deep")
+    if problem == "surrogate":
+        raise _bad_request("JSON 문자열에 짝이 없는 서로게이트(예: \\ud800)가 있습니다. 올바른 유니코드로 보내세요.",
+                           "Invalid unicode in JSON")
     return data
 
 

@@ -6,11 +6,8 @@ import json
 import math
 from typing import Mapping
 
+from ..json_guard import MAX_JSON_DEPTH, json_problem
 from .errors import _bad, _short
-
-
-#: how deeply a request body's JSON may nest (the deepest valid request, a chat message's content part, is 5)
-MAX_JSON_DEPTH = 32
 
 
 def parse_json_body(raw: bytes) -> dict:
@@ -36,7 +33,12 @@ def parse_json_body(raw: bytes) -> dict:
         _too_deep()
     if not isinstance(body, dict):
         raise _bad("요청 본문은 JSON 객체여야 합니다: {\"inputs\": \"...\"}.", "the body must be a JSON object", 400)
-    _check_json_tree(body)
+    problem = json_problem(body)
+    if problem == "depth":
+        _too_deep()
+    if problem == "surrogate":
+        raise _bad("요청 본문의 문자열에 짝이 없는 서로게이트(예: \\ud800)가 있습니다. 올바른 UTF-8 텍스트를 보내세요.",
+                   "a JSON string holds a lone surrogate", 400)
     return body
 
 
@@ -48,31 +50,6 @@ def _too_deep():
     raise _bad(f"요청 본문의 JSON 이 너무 깊게 중첩되어 있습니다 (최대 {MAX_JSON_DEPTH}단계). "
                "{\"inputs\": \"...\", \"parameters\": {...}} 모양으로 보내세요.",
                f"JSON nested deeper than {MAX_JSON_DEPTH} levels", 400)
-
-
-def _check_json_tree(body) -> None:
-    """Walk the parsed JSON without recursion: depth at most MAX_JSON_DEPTH, every string encodable as UTF-8."""
-    stack = [(body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            _too_deep()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                _check_text(k)
-                stack.append((v, depth + 1))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-        elif isinstance(node, str):
-            _check_text(node)
-
-
-def _check_text(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _bad("요청 본문의 문자열에 짝이 없는 서로게이트(예: \\ud800)가 있습니다. 올바른 UTF-8 텍스트를 보내세요.",
-                   "a JSON string holds a lone surrogate", 400) from None
 
 
 def _int_param(params: dict, name: str, lo: int, hi: int, default=None):
